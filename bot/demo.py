@@ -1,0 +1,114 @@
+"""The built-in example repository: the classic two-heads case, made in a temporary directory.
+
+main: A -> B -> C -> D; the branch `feature` starts at C and adds E -> F. Each branch alone has
+one head; merged, the graph has two (D and F) and `alembic upgrade head` would fail.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+ALEMBIC_INI = """\
+[alembic]
+script_location = %(here)s/migrations
+path_separator = os
+"""
+
+ENV_PY = '''\
+"""Alembic's env.py. The demo never runs it: the bot reads revision files statically."""
+'''
+
+REVISION = '''\
+"""{message}
+
+Revision ID: {rev}
+Revises: {down}
+Create Date: 2026-11-0{day} 10:00:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = {rev!r}
+down_revision: Union[str, Sequence[str], None] = {down!r}
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table("{table}", sa.Column("id", sa.Integer(), primary_key=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_table("{table}")
+'''
+
+# (revision id, parent, message, table)
+MAIN = [
+    ("1a0a0a0a0a0a", None, "create users", "users"),
+    ("2b0b0b0b0b0b", "1a0a0a0a0a0a", "create orders", "orders"),
+    ("3c0c0c0c0c0c", "2b0b0b0b0b0b", "create invoices", "invoices"),
+]
+MAIN_AFTER_BRANCH = [("4d0d0d0d0d0d", "3c0c0c0c0c0c", "create payments", "payments")]
+FEATURE = [
+    ("5e0e0e0e0e0e", "3c0c0c0c0c0c", "create coupons", "coupons"),
+    ("6f0f0f0f0f0f", "5e0e0e0e0e0e", "create coupon uses", "coupon_uses"),
+]
+
+
+def _git(repo: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "Demo",
+        "GIT_AUTHOR_EMAIL": "demo@example.com",
+        "GIT_COMMITTER_NAME": "Demo",
+        "GIT_COMMITTER_EMAIL": "demo@example.com",
+        "GIT_AUTHOR_DATE": "2026-11-01T10:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-11-01T10:00:00Z",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
+
+
+def _add_revisions(repo: Path, revisions: list[tuple[str, str | None, str, str]]) -> None:
+    for day, (rev, down, message, table) in enumerate(revisions, start=1):
+        text = REVISION.format(rev=rev, down=down, message=message, table=table, day=day)
+        slug = message.replace(" ", "_")
+        (repo / "migrations" / "versions" / f"{rev}_{slug}.py").write_text(text)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", f"Add migrations: {', '.join(r[2] for r in revisions)}")
+
+
+def build_demo_repository(repo: Path) -> None:
+    """Create the example at `repo` (an empty or missing directory) with `feature` checked out,
+    using Alembic's generic script.py.mako, as `alembic init` writes it."""
+    template = (Path(__file__).parent / "templates" / "generic.py.mako").read_text()
+    (repo / "migrations" / "versions").mkdir(parents=True)
+    (repo / "alembic.ini").write_text(ALEMBIC_INI)
+    (repo / "migrations" / "env.py").write_text(ENV_PY)
+    (repo / "migrations" / "script.py.mako").write_text(template)
+    _git(repo, "init", "-q", "-b", "main")
+    _add_revisions(repo, MAIN)
+    _git(repo, "branch", "feature")
+    _add_revisions(repo, MAIN_AFTER_BRANCH)
+    _git(repo, "checkout", "-q", "feature")
+    _add_revisions(repo, FEATURE)
+
+
+def merge_preview(repo: Path, base: str, head: str) -> str:
+    """A commit merging `head` into `base`, made on no branch: what GitHub would merge."""
+    tree = _git(repo, "merge-tree", "--write-tree", base, head).splitlines()[0]
+    return _git(
+        repo, "commit-tree", tree, "-p", base, "-p", head, "-m", f"Merge {head} into {base}"
+    )
