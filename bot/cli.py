@@ -44,12 +44,17 @@ def open_tree(path: str, rev: str | None) -> Tree:
 
 
 def scan_source(args: argparse.Namespace) -> TreeScan:
+    from bot import cachefile
+
     tree = open_tree(args.path, args.rev)
     bot_config, config_problems = load_bot_config(tree)
+    stored_at = cachefile.cache_path()
+    cache = cachefile.load(stored_at)
     try:
-        scan = scan_tree(tree, config=args.config, env=args.env, bot_config=bot_config)
+        scan = scan_tree(tree, config=args.config, env=args.env, bot_config=bot_config, cache=cache)
     except EnvironmentNotFound as exc:
         raise UsageError(str(exc)) from exc
+    cachefile.save(cache, stored_at)
     return TreeScan(scan.environments, (*config_problems, *scan.problems))
 
 

@@ -199,9 +199,10 @@ def _join(directory: str, name: str) -> str:
 
 def _skipped(path: str, venvs: frozenset[str]) -> bool:
     """Under a directory that never holds the project's own environments (SKIPPED_DIRS, venvs)."""
-    return any(part in SKIPPED_DIRS for part in path.split("/")[:-1]) or any(
-        parent in venvs for parent in _parents(path)
-    )
+    # Runs once per file of the tree: set operations, and the venv walk only when there are any.
+    if not SKIPPED_DIRS.isdisjoint(path.split("/")[:-1]):
+        return True
+    return bool(venvs) and any(parent in venvs for parent in _parents(path))
 
 
 def _error(message: str, path: str | None = None, line: int | None = None) -> Problem:
@@ -830,9 +831,7 @@ class _Locator:
 
 
 def _scan(index: _Index) -> Discovery:
-    venvs = frozenset(
-        posixpath.dirname(path) for path in index.files if posixpath.basename(path) == "pyvenv.cfg"
-    )
+    venvs = frozenset(_dirs_holding(index.files, "pyvenv.cfg"))
     visible = [path for path in index.files if not _skipped(path, venvs)]
     ini_dirs = _dirs_holding(visible, INI_NAME)
     toml_dirs = _dirs_holding(visible, TOML_NAME)
@@ -855,7 +854,7 @@ def _scan(index: _Index) -> Discovery:
 
 def _dirs_holding(paths: Iterable[str], filename: str) -> set[str]:
     """Directories ("" for the root) holding a file of that name."""
-    return {posixpath.dirname(path) for path in paths if posixpath.basename(path) == filename}
+    return {path.rpartition("/")[0] for path in paths if path.rpartition("/")[2] == filename}
 
 
 def _unconfigured(

@@ -28,6 +28,7 @@ class DiskTree:
         self.root = Path(root).absolute()
         if not self.root.is_dir():
             raise SourceError(f"not a directory: {os.fspath(root)}")
+        self._prefix = f"{self.root.as_posix().rstrip('/')}/"
         self._links: dict[str, bool] | None = None  # path -> is a symbolic link
         self._unreadable: list[str] = []
 
@@ -55,10 +56,12 @@ class DiskTree:
     def read(self, path: str) -> bytes:
         if self._is_link(path):
             raise OSError(errno.ELOOP, "is a symbolic link", path)
-        return self._full(path).read_bytes()
+        with open(self._full(path), "rb") as file:  # noqa: PTH123
+            return file.read()
 
-    def _full(self, path: str) -> Path:
-        return self.root / path
+    def _full(self, path: str) -> str:
+        # Plain string joining: pathlib costs ~30 us a call, which adds up over 10,000 files.
+        return f"{self._prefix}{path}"
 
     def _is_link(self, path: str) -> bool:
         """Whether a listed path is a symbolic link; FileNotFoundError when it is not listed,

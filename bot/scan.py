@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from bot.botconfig import BotConfig
 from bot.config import Discovery, discover, load_config_file, select
 from bot.graph import Graph, build_graph
-from bot.model import Environment, ParsedFile, Problem
+from bot.model import Environment, ParsedFile, Problem, Revision
 from bot.parse import parse_revision_file
 from bot.tree import Tree
 from bot.versions import list_revision_files
@@ -49,6 +49,7 @@ class ParseCache:
     for locating problems, and a file keeps its path across the trees of one pull request."""
 
     entries: dict[tuple[str, str], ParsedFile] = field(default_factory=dict)
+    stored: dict[tuple[str, str], tuple] = field(default_factory=dict)  # from bot.cachefile
     hits: int = 0
     misses: int = 0
 
@@ -58,6 +59,8 @@ class ParseCache:
         except OSError as exc:
             return _unreadable(path, exc)
         cached = self.entries.get(key)
+        if cached is None and key in self.stored:
+            cached = self.entries[key] = decode_parsed(self.stored[key])
         if cached is not None:
             self.hits += 1
             return cached
@@ -68,6 +71,28 @@ class ParseCache:
             return _unreadable(path, exc)
         self.entries[key] = parsed
         return parsed
+
+
+def encode_parsed(parsed: ParsedFile) -> tuple:
+    """A parsed file as nested tuples of plain values (what `bot.cachefile` stores)."""
+    rev = parsed.revision
+    revision = None
+    if rev is not None:
+        revision = (
+            rev.revision, rev.down_revision, rev.branch_labels, rev.depends_on,
+            rev.path, rev.lines, rev.doc, rev.complete,
+        )  # fmt: skip
+    problems = tuple((p.code, p.message, p.path, p.line, p.severity) for p in parsed.problems)
+    return (parsed.path, revision, problems)
+
+
+def decode_parsed(stored: tuple) -> ParsedFile:
+    path, revision, problems = stored
+    return ParsedFile(
+        path,
+        None if revision is None else Revision(*revision),
+        tuple(Problem(*p) for p in problems),
+    )
 
 
 class EnvironmentNotFound(LookupError):

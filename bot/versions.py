@@ -53,6 +53,7 @@ class _Index:
         self._tree = tree
         self._sorted = sorted(tree.paths())
         self._entries = frozenset(self._sorted)
+        self._has_links = any(tree.link(path) is not None for path in self._sorted)
 
     def link(self, path: str) -> str | None:
         return self._tree.link(path) if path in self._entries else None
@@ -89,6 +90,8 @@ class _Index:
         after a missing directory is taken lexically. `strict` makes such a path missing
         instead, as the OS does when Alembic checks that a version location exists."""
         pending = path.split("/")
+        if not self._has_links and not {"", ".", ".."} & set(pending):
+            return _Target(path, path)  # the usual case, taken once per revision file
         pending.reverse()
         done: list[str] = []
         hops = 0

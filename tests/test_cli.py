@@ -21,8 +21,7 @@ from bot.model import Revision
 
 FORMS = {
     "plain": (
-        "revision = {rev}\ndown_revision = {down}\n"
-        "branch_labels = {labels}\ndepends_on = {deps}\n"
+        "revision = {rev}\ndown_revision = {down}\nbranch_labels = {labels}\ndepends_on = {deps}\n"
     ),
     "annotated": (
         "from typing import Sequence, Union\n\n"
