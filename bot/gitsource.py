@@ -171,7 +171,7 @@ def _resolve_tree_ish(repo: git.Repo, rev: str) -> tuple[str | None, str]:
     """(commit, object to list) for a commit-ish, or (None, tree) for a tree id."""
     try:
         commit = resolve(repo, rev)
-    except UnknownRevision:
+    except UnknownRevision:  # names nothing at all
         raise
     except GitError:  # git says what it names is no commit: a tree is the other thing to list
         status, out, _ = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{tree}}")
@@ -194,8 +194,8 @@ def merge_base(repo: git.Repo, a: str, b: str) -> str | None:
 
 @dataclass(frozen=True)
 class MergeResult:
-    """A trial merge: the merged tree (with conflict markers in `conflicts` when there are any),
-    the paths git could not merge cleanly, and git's informational lines."""
+    """A trial merge: the merged tree's id, the paths git could not merge cleanly (the tree
+    holds them with conflict markers), and git's informational lines."""
 
     tree: str
     conflicts: tuple[str, ...]

@@ -18,6 +18,8 @@ from bot.gitsource import (
     NotAGitRepository,
     SourceError,
     UnknownRevision,
+    merge_base,
+    merge_tree,
     open_repo,
     resolve,
 )
@@ -223,3 +225,117 @@ def test_importing_the_sources_does_not_import_gitpython() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# --- merge base and trial merges -------------------------------------------------------------
+
+
+def diverged(path: Path) -> GitRepo:
+    """main and feature both changed line 2 of v/a.py since they forked; feature added v/b.py."""
+    repo = GitRepo.init(path)
+    repo.write({"v/a.py": "one\ntwo\nthree\n", "v/c.py": "c\n"})
+    repo.commit("fork point")
+    repo.branch("feature")
+    repo.write({"v/a.py": "one\nTWO (main)\nthree\n", "v/c.py": "c on main\n"})
+    repo.commit("main")
+    repo.checkout("feature")
+    repo.write({"v/a.py": "one\nTWO (feature)\nthree\n", "v/b.py": "b\n"})
+    repo.commit("feature")
+    repo.checkout("main")
+    return repo
+
+
+def test_the_merge_base_is_the_fork_point_or_none_for_unrelated_histories(
+    tmp_path: Path,
+) -> None:
+    repo = diverged(tmp_path / "repo")
+    repo.git("checkout", "--quiet", "--orphan", "unrelated")
+    repo.commit("a history of its own")
+    repo.checkout("main")
+    with repo.open() as handle:
+        assert merge_base(handle, "main", "feature") == repo.rev("main~1")
+        assert merge_base(handle, "feature", "main") == repo.rev("main~1")
+        assert merge_base(handle, "main", "unrelated") is None
+        with pytest.raises(UnknownRevision):
+            merge_base(handle, "main", "nope")
+
+
+def test_a_conflicted_trial_merge_names_the_paths_and_keeps_the_markers(tmp_path: Path) -> None:
+    repo = diverged(tmp_path / "repo")
+    with repo.open() as handle:
+        result = merge_tree(handle, "main", "feature")
+        tree = GitTree(handle, result.tree)
+        assert result.conflicts == ("v/a.py",)
+        assert "CONFLICT (content): Merge conflict in v/a.py" in result.messages
+        assert tree.commit is None
+        assert list(tree.paths()) == ["v/a.py", "v/b.py", "v/c.py"]
+        merged = tree.read("v/a.py").decode()
+        assert "<<<<<<< " in merged
+        assert "TWO (main)" in merged
+        assert "TWO (feature)" in merged
+        assert tree.read("v/b.py") == b"b\n"
+        assert tree.read("v/c.py") == b"c on main\n"
+        with pytest.raises(FileNotFoundError, match="not in tree"):
+            tree.read("v/missing.py")
+
+
+def test_a_clean_trial_merge_has_the_tree_git_merge_would_commit(tmp_path: Path) -> None:
+    repo = diverged(tmp_path / "repo")
+    repo.checkout("feature")
+    repo.write({"v/a.py": "one\nTWO (main)\nthree\n"})
+    repo.commit("take main's line")
+    repo.checkout("main")
+    with repo.open() as handle:
+        result = merge_tree(handle, "main", "feature")
+    assert result.conflicts == ()
+    repo.merge("feature")
+    assert result.tree == repo.object_id("HEAD^{tree}")
+
+
+def test_a_trial_merge_writes_no_ref_index_or_working_tree_file(tmp_path: Path) -> None:
+    repo = diverged(tmp_path / "repo")
+    repo.write({"v/c.py": "edited, not staged\n", "untracked.py": "new\n"})
+    index = repo.path / ".git" / "index"
+
+    def state() -> tuple[object, ...]:
+        refs = repo.git("for-each-ref", "--format=%(refname) %(objectname)")
+        head = (repo.path / ".git" / "HEAD").read_text()
+        files = sorted(
+            p.relative_to(repo.path) for p in repo.path.rglob("*") if ".git" not in p.parts
+        )
+        return refs, head, repo.status(), index.read_bytes(), index.stat().st_mtime_ns, files
+
+    before = state()
+    with repo.open() as handle:
+        merge_tree(handle, "main", "feature")
+        merge_base(handle, "main", "feature")
+    assert state() == before
+    assert not (repo.path / ".git" / "MERGE_HEAD").exists()
+
+
+def test_a_trial_merge_of_unrelated_histories_is_a_clear_error(tmp_path: Path) -> None:
+    repo = diverged(tmp_path / "repo")
+    repo.git("checkout", "--quiet", "--orphan", "unrelated")
+    repo.commit("a history of its own")
+    with repo.open() as handle, pytest.raises(GitError) as raised:
+        merge_tree(handle, "main", "unrelated")
+    assert (
+        str(raised.value)
+        == "cannot merge 'unrelated' into 'main': refusing to merge unrelated histories"
+    )
+
+
+def test_a_tree_id_is_read_like_a_commit_and_a_blob_id_is_refused(tmp_path: Path) -> None:
+    repo = populated(tmp_path / "repo")
+    with repo.open() as handle:
+        by_commit = GitTree(handle, "HEAD")
+        by_tree = GitTree(handle, repo.object_id("HEAD^{tree}"))
+        assert (by_tree.commit, by_tree.object_id) == (None, repo.object_id("HEAD^{tree}"))
+        assert list(by_tree.paths()) == list(by_commit.paths())
+        assert by_tree.read("a.py") == b"top\n"
+        assert by_tree.link("dangling.py") == "./nowhere.py"
+        blob = repo.object_id("HEAD:a.py")
+        with pytest.raises(
+            GitError, match="expected commit type, but the object dereferences to blob"
+        ):
+            GitTree(handle, blob)

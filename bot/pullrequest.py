@@ -1,0 +1,88 @@
+"""A pull request in a local repository -> its verdict (a shell: git in, `bot.analysis` out).
+
+The bot config (`.github/alembic-heads.yml`) is read from the BASE tip, never from the pull
+request: a pull request must not be able to relax the policy that judges it. The four trees
+(base tip, merge base, PR head, trial merge) are scanned with one parse cache, so files they
+share are parsed once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from bot.analysis import Commits, Verdict, judge
+from bot.botconfig import BotConfig, Policy, load_bot_config
+from bot.gitsource import GitError, GitTree, merge_base, merge_tree, open_repo, resolve
+from bot.model import Problem
+from bot.scan import ParseCache, TreeScan, scan_tree
+from bot.tree import Tree
+
+
+def analyse(
+    repo_path: str | os.PathLike[str],
+    base_ref: str,
+    head_ref: str,
+    *,
+    config: str | None = None,
+    env: str | None = None,
+    policy_override: Policy | None = None,
+) -> Verdict:
+    """Judge merging `head_ref` into `base_ref`, without touching the checkout.
+
+    `config` names one Alembic config file to read instead of discovering environments; `env`
+    keeps one environment (as `scan_tree` selects it in the merged tree). Raises `GitError`
+    (e.g. unknown refs, unrelated histories) and `scan.EnvironmentNotFound`.
+    """
+    with open_repo(repo_path) as repo:
+        base, head = resolve(repo, base_ref), resolve(repo, head_ref)
+        fork = merge_base(repo, base, head)
+        if fork is None:
+            raise GitError(
+                f"{base_ref!r} and {head_ref!r} have no common ancestor: a pull request "
+                "between unrelated histories cannot be judged"
+            )
+        merged = merge_tree(repo, base, head)
+        base_tree = GitTree(repo, base)
+        bot_config, config_problems = load_bot_config(base_tree)
+        scanner = _Scanner(bot_config, config, ParseCache())
+        merged_scan = scanner.scan(GitTree(repo, merged.tree), env)
+        # With `env`, the other trees keep the environments the merged tree selected: `env`
+        # may match nothing on a side where the environment does not exist yet.
+        names = {e.environment.name for e in merged_scan.environments} if env else None
+        scans = [scanner.scan_named(t, names) for t in (base_tree, GitTree(repo, fork))]
+        head_scan = scanner.scan_named(GitTree(repo, head), names)
+    # Bot config problems belong to the base tip, so they are never the pull request's doing.
+    base_scan, fork_scan = (_with(s, config_problems) for s in scans)
+    return judge(
+        base_scan,
+        fork_scan,
+        head_scan,
+        _with(merged_scan, config_problems),
+        policy_override or bot_config.policy,
+        merged.conflicts,
+        Commits(base, head, fork, merged.tree),
+    )
+
+
+class _Scanner:
+    def __init__(self, bot_config: BotConfig, config: str | None, cache: ParseCache) -> None:
+        self.bot_config = bot_config
+        self.config = config
+        self.cache = cache
+
+    def scan(self, tree: Tree, env: str | None) -> TreeScan:
+        return scan_tree(
+            tree, config=self.config, env=env, bot_config=self.bot_config, cache=self.cache
+        )
+
+    def scan_named(self, tree: Tree, names: set[str] | None) -> TreeScan:
+        scan = self.scan(tree, None)
+        if names is None:
+            return scan
+        kept = tuple(e for e in scan.environments if e.environment.name in names)
+        return replace(scan, environments=kept)
+
+
+def _with(scan: TreeScan, problems: tuple[Problem, ...]) -> TreeScan:
+    return replace(scan, problems=(*problems, *scan.problems))
