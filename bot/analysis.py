@@ -18,7 +18,8 @@ Rules, each "fail", "warn" or "ignore" by `Policy`:
 
 - `new-heads`: the merged tree has more unexplained heads than max(1, the base tip's number);
   in single-tree mode (`judge_tree`), more than one.
-- `new-branch-points`: the merged tree has a branch point the base tip has not.
+- `new-branch-points`: the merged tree has a branch point the base tip has not, whose branches
+  have not joined again (more than one head above it).
 - `problems`: an error-severity problem of the merged tree that the base tip does not have
   (same code, path and message); in single-tree mode, any error. `Policy.ignore_codes` drops
   problems entirely.
@@ -51,7 +52,8 @@ keep Alembic's load order where there is one):
         "new_branch_points": [id, ...],
         "hazards": [{"code", "revision", "path", "line", "message"}, ...],
         "problems": [FLAGGED_PROBLEM, ...],
-        "merge_plan": {"env_name", "heads": [id, ...], "note": str | null} | null,
+        "merge_plan": {"env_name", "heads": [id, ...], "note": str | null,
+                       "missing_on_head": [id, ...]} | null,  # heads the PR branch lacks
         "conflicts": [path, ...],       # conflicted revision or config files of this environment
         "notes": [text, ...]
       }, ...]
@@ -68,7 +70,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.botconfig import Policy
 from bot.graph import Graph, build_graph
@@ -188,9 +190,17 @@ class MergePlan:
     env_name: str
     heads: tuple[str, ...]
     note: str | None = None
+    # Heads the pull request's own branch does not hold yet (they came to the base after it
+    # forked): the branch must take the base in before a merge migration can name them.
+    missing_on_head: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"env_name": self.env_name, "heads": list(self.heads), "note": self.note}
+        return {
+            "env_name": self.env_name,
+            "heads": list(self.heads),
+            "note": self.note,
+            "missing_on_head": list(self.missing_on_head),
+        }
 
 
 def _rule_names(rules: Iterable[RuleResult], outcome: str) -> tuple[str, ...]:
@@ -216,6 +226,8 @@ class EnvironmentVerdict:
     merge_plan: MergePlan | None
     conflicts: tuple[str, ...]
     notes: tuple[str, ...]
+    # The merged tree's graph, for reports that draw it; not part of the JSON.
+    graph: Graph | None = field(default=None, compare=False, repr=False)
 
     @property
     def failed_rules(self) -> tuple[str, ...]:
@@ -374,7 +386,7 @@ def _judge_environment(
     base_graph = sides.base.graph if sides.base is not None else _EMPTY_GRAPH
     unexplained, base_unexplained = _unexplained(graph), _unexplained(base_graph)
     added, modified, removed = _changes(sides) if pull_request else ((), (), ())
-    new_points = tuple(p for p in graph.branchpoints if p not in base_graph.branchpoints)
+    new_points = _open_branch_points(graph, base_graph)
     hazards = _hazards(sides.base, sides.merged)
     problems = _flag(sides.merged.problems, known, policy)
     env_conflicts = _conflicts_of(sides, conflicts)
@@ -400,9 +412,21 @@ def _judge_environment(
         new_branch_points=new_points if pull_request else (),
         hazards=hazards,
         problems=problems,
-        merge_plan=_merge_plan(sides.merged.environment.name, graph, unexplained),
+        merge_plan=_merge_plan(sides, unexplained),
         conflicts=env_conflicts,
         notes=_notes(env_conflicts, base_unexplained, unexplained, pull_request),
+        graph=graph,
+    )
+
+
+def _open_branch_points(graph: Graph, base_graph: Graph) -> tuple[str, ...]:
+    """Branch points the base tip lacks whose branches have not joined again: a diamond closed
+    by a merge migration is ordinary history."""
+    heads = set(graph.heads)
+    return tuple(
+        point
+        for point in graph.branchpoints
+        if point not in base_graph.branchpoints and len(heads & graph.descendants([point])) > 1
     )
 
 
@@ -469,10 +493,13 @@ def _common_ancestor(graph: Graph, head: str, others: Iterable[str]) -> str | No
     return max(nearest, key=lambda rev: len(graph.ancestors([rev])))
 
 
-def _merge_plan(name: str, graph: Graph, unexplained: tuple[str, ...]) -> MergePlan | None:
+def _merge_plan(sides: _Sides, unexplained: tuple[str, ...]) -> MergePlan | None:
     """Real heads first, in load order as `alembic merge heads` takes them, then effective ones."""
     if len(unexplained) < 2:
         return None
+    name, graph = sides.merged.environment.name, sides.merged.graph
+    on_head = sides.head.graph.revisions if sides.head is not None else graph.revisions
+    missing = tuple(h for h in unexplained if h not in on_head)
     real = tuple(head for head in graph.real_heads if head in unexplained)
     effective = tuple(head for head in unexplained if head not in real)
     heads = real + effective
@@ -490,10 +517,10 @@ def _merge_plan(name: str, graph: Graph, unexplained: tuple[str, ...]) -> MergeP
             f"{_listing(labelled)}, which is meant to stay separate"
         )
     if not reasons:
-        return MergePlan(name, heads)
+        return MergePlan(name, heads, missing_on_head=missing)
     command = f"alembic merge {' '.join(heads)}"
     note = f"Run `{command}`, not `alembic merge heads`: {'; '.join(reasons)}."
-    return MergePlan(name, heads, note)
+    return MergePlan(name, heads, note, missing)
 
 
 def _listing(ids: Sequence[str]) -> str:

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import yaml
 
@@ -90,6 +91,20 @@ class Policy:
     hazards: str = "fail"
     new_branch_points: str = "warn"
     ignore_codes: frozenset[str] = frozenset()
+
+
+RULES = ("new-heads", "problems", "hazards", "new-branch-points")
+
+
+def with_overrides(policy: Policy, overrides: Mapping[str, str]) -> Policy:
+    """`policy` with some rules set from the command line (rule name -> fail|warn|ignore)."""
+    for rule, outcome in overrides.items():
+        if rule not in RULES or outcome not in VERDICTS:
+            raise ValueError(
+                f"{rule}={outcome}: expected one of {', '.join(RULES)} = {'|'.join(VERDICTS)}"
+            )
+        policy = replace(policy, **{rule.replace("-", "_"): outcome})
+    return policy
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ share are parsed once.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 
 from bot.analysis import Commits, Verdict, judge
-from bot.botconfig import BotConfig, Policy, load_bot_config
+from bot.botconfig import BotConfig, Policy, load_bot_config, with_overrides
 from bot.gitsource import GitError, GitTree, merge_base, merge_tree, open_repo, resolve
 from bot.model import Problem
 from bot.scan import ParseCache, TreeScan, scan_tree
@@ -27,6 +28,7 @@ def analyse(
     config: str | None = None,
     env: str | None = None,
     policy_override: Policy | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Judge merging `head_ref` into `base_ref`, without touching the checkout.
 
@@ -59,7 +61,7 @@ def analyse(
         fork_scan,
         head_scan,
         _with(merged_scan, config_problems),
-        policy_override or bot_config.policy,
+        with_overrides(policy_override or bot_config.policy, overrides or {}),
         merged.conflicts,
         Commits(base, head, fork, merged.tree),
     )

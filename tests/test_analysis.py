@@ -113,6 +113,8 @@ def test_a_branch_forked_before_the_base_moved_on_adds_a_colliding_head(tmp_path
     assert env.new_branch_points == ("c",)
     assert env.merge_plan is not None
     assert (env.merge_plan.heads, env.merge_plan.note) == (("d", "f"), None)
+    # d landed on main after the branch forked: the branch must take main in first.
+    assert env.merge_plan.missing_on_head == ("d",)
     assert verdict.merge_plans == (env.merge_plan,)
     assert verdict.commits is not None
     assert verdict.commits.merge_base == repo.rev("main~1")
@@ -506,7 +508,12 @@ def test_the_json_form_has_stable_snake_case_keys(tmp_path: Path) -> None:
         "collides_with": ["c"],
         "common_ancestor": "b",
     }
-    assert env["merge_plan"] == {"env_name": "alembic.ini", "heads": ["c", "d"], "note": None}
+    assert env["merge_plan"] == {
+        "env_name": "alembic.ini",
+        "heads": ["c", "d"],
+        "note": None,
+        "missing_on_head": ["c"],
+    }
     keys = _keys(data)
     assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", key) for key in keys), keys
 
