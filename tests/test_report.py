@@ -1,0 +1,91 @@
+"""Reports from real verdicts: what the check prints and what the pull-request comment says."""
+
+from __future__ import annotations
+
+from gitrepo import GitRepo
+
+from bot.analysis import NewHead, judge_tree
+from bot.botconfig import Policy
+from bot.graph import build_graph
+from bot.model import Problem, Revision
+from bot.pullrequest import analyse
+from bot.report import MAX_DIAGRAM_NODES, Sides, focus_nodes, markdown_report, text_report
+from bot.scan import EnvironmentScan, TreeScan
+
+INI = "[alembic]\nscript_location = m\n"
+
+
+def rev_text(rev: str, down: str | None) -> str:
+    return f'"""step {rev}"""\nrevision = {rev!r}\ndown_revision = {down!r}\n'
+
+
+def classic(tmp_path) -> GitRepo:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write({"alembic.ini": INI})
+    repo.write({f"m/versions/{r}.py": rev_text(r, d) for r, d in [("a", None), ("b", "a")]})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({"m/versions/c.py": rev_text("c", "b")})
+    repo.commit("c on main")
+    repo.checkout("feature")
+    repo.write({"m/versions/d.py": rev_text("d", "b")})
+    repo.commit("d on feature")
+    return repo
+
+
+def test_markdown_says_it_fails_links_the_file_and_draws_the_collision(tmp_path):
+    repo = classic(tmp_path)
+    verdict = analyse(repo.path, "main", "feature")
+    body = markdown_report(
+        verdict,
+        Sides(base="main", head="feature"),
+        link=lambda path, line: f"https://example.test/blob/{path}#L{line}",
+        command="/merge-heads",
+    )
+    assert body.startswith("### ❌ Alembic migrations: this change adds a second head")
+    assert "| on `main` | `c` |" in body
+    assert "| after the merge | `c`, `d` |" in body
+    assert "[`m/versions/d.py:3`](https://example.test/blob/m/versions/d.py#L3)" in body
+    assert "collides with `c` (common ancestor `b`)" in body
+    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    assert ['"b (branchpoint)' in diagram, '"a' in diagram] == [True, False]
+    assert "comment `/merge-heads`" in body
+    assert "git merge main    # or: git rebase main" in body
+
+
+def test_a_clean_change_says_so_in_one_line(tmp_path):
+    repo = classic(tmp_path)
+    verdict = analyse(repo.path, "main", "main")
+    assert markdown_report(verdict).splitlines()[0] == (
+        "### ✅ Alembic migrations: migrations are fine: one head per stream"
+    )
+    assert text_report(verdict).startswith("alembic-heads-bot: OK")
+
+
+def test_a_long_history_is_cut_to_the_heads_nearest_revisions_with_a_note():
+    chain = [Revision("r0")] + [Revision(f"r{i}", (f"r{i - 1}",)) for i in range(1, 100)]
+    graph = build_graph([*chain, Revision("x", ("r0",))])
+    heads = (NewHead("x", "x.py", 1, ("r0",), ("r99",), "r0"),)
+    nodes, cut = focus_nodes(graph, heads)
+    assert cut
+    assert len(nodes) == MAX_DIAGRAM_NODES
+    assert {"x", "r99", "r0"} <= nodes
+
+
+def test_untrusted_text_cannot_open_html_or_mention_people():
+    problem = Problem.of(
+        "non-literal", "value <img src=x onerror=alert(1)> by @octocat", "m/x.py", 2
+    )
+    graph = build_graph([])
+    env = EnvironmentScan(environment=_env(), files=(), graph=graph, problems=(problem,))
+    verdict = judge_tree(TreeScan((env,)), Policy())
+    body = markdown_report(verdict)
+    assert "<img" not in body
+    assert "&lt;img" in body
+    assert "@octocat" not in body
+
+
+def _env():
+    from bot.model import Environment
+
+    return Environment("alembic.ini", "alembic.ini", "alembic", "m", ("m/versions",))
