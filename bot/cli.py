@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.botconfig import load_bot_config
 from bot.diagram import FORMATS, render
 from bot.headsview import heads_dict, heads_text, problem_line
+from bot.report import Sides, markdown_report, text_report
 from bot.scan import EnvironmentNotFound, TreeScan, scan_tree
 from bot.tree import Tree
+
+if TYPE_CHECKING:
+    from bot.analysis import Verdict
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -85,25 +91,131 @@ def run_graph(args: argparse.Namespace) -> int:
     return report_problems(scan)
 
 
+def _default_base(repo: str) -> str | None:
+    """The upstream of the current branch, when it has one."""
+    from bot.gitsource import SourceError, open_repo, resolve
+
+    try:
+        with open_repo(repo) as handle:
+            resolve(handle, "@{upstream}")
+            return handle.git.rev_parse("--abbrev-ref", "@{upstream}")
+    except (SourceError, Exception):  # no repository, detached HEAD, no upstream
+        return None
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        rule, sep, outcome = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--policy {pair}: expected RULE=fail|warn|ignore")
+        found[rule] = outcome
+    return found
+
+
+def compute_verdict(args: argparse.Namespace) -> tuple[Verdict, Sides]:
+    """The branch merged into its base when a base is known, else the single tree judged."""
+    from bot.analysis import judge_tree
+    from bot.botconfig import with_overrides
+    from bot.gitsource import SourceError
+    from bot.pullrequest import analyse
+
+    base = args.base or _default_base(args.repo)
+    overrides = _overrides(args.policy)
+    try:
+        if base is not None:
+            verdict = analyse(
+                args.repo, base, args.head or "HEAD", config=args.config, env=args.env,
+                overrides=overrides,
+            )  # fmt: skip
+            return verdict, Sides(base=base, head=args.head or "this branch")
+        args.path, args.rev = args.repo, args.head
+        scan = scan_source(args)
+        tree = open_tree(args.repo, args.head)
+        policy = with_overrides(load_bot_config(tree)[0].policy, overrides)
+        return judge_tree(scan, policy), Sides(head=args.head or "the working tree")
+    except (SourceError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    except EnvironmentNotFound as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run_check(args: argparse.Namespace) -> int:
+    verdict, sides = compute_verdict(args)
+    if args.format == "json":
+        print(json.dumps(verdict.as_dict(), indent=2))
+    elif args.format == "markdown":
+        print(markdown_report(verdict, sides, command=None), end="")
+    else:
+        print(text_report(verdict, sides), end="")
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from bot.localfix import FixRefused, FixRequest, fix_working_tree, git_root
+
+    root = git_root(args.repo)
+    base = args.base or _default_base(str(root))
+    verdict, base_tree = None, None
+    if base is not None:
+        args.head, args.config, args.policy = None, None, []
+        verdict, _ = compute_verdict(args)
+        base_tree = open_tree(str(root), base)
+    request = FixRequest(args.message, args.rev_id, args.env, args.strategy)
+    try:
+        written = fix_working_tree(root, request, verdict, base_tree, base or "the base branch")
+    except FixRefused as exc:
+        print(f"alembic-heads-bot: cannot fix: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not written:
+        print("Nothing to merge: every environment has one head per stream.")
+    for item in written:
+        print(item.path)
+        for note in item.notes:
+            print(f"  note: {note}")
+    return EXIT_OK
+
+
 def run_demo(args: argparse.Namespace) -> int:
-    """Build the classic two-heads example and show what the bot sees in it."""
+    """Build the classic two-heads example, show the failing check, fix it, check again."""
     import tempfile
 
-    from bot.demo import build_demo_repository, merge_preview
+    from bot.demo import build_demo_repository, commit_all
 
     with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
         repo = Path(tmp) / "shop"
         build_demo_repository(repo)
         print(f"Example repository: {repo}")
-        print("main: A -> B -> C -> D; feature (from C): E -> F\n")
-        for title, rev in [("main alone", "main"), ("feature alone", "feature")]:
-            print(f"== {title}: alembic-heads-bot heads --rev {rev}")
-            main(["heads", str(repo), "--rev", rev])
-        merged = merge_preview(repo, "main", "feature")
-        print("\n== main and feature merged: alembic-heads-bot heads --rev <merge>")
-        status = main(["heads", str(repo), "--rev", merged])
-        print("\n== the graph of the merge")
-        main(["graph", str(repo), "--rev", merged])
+        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F\n")
+        steps = [
+            ("heads of feature alone: one head, so its own CI is green", ["heads", str(repo)]),
+            ("check feature as merged into main", ["check", "--repo", str(repo), "--base", "main"]),
+            (
+                "merge: refused while feature lacks D",
+                ["merge", "--repo", str(repo), "--base", "main"],
+            ),
+        ]
+        for title, argv in steps:
+            _demo_step(title, argv)
+        print("$ git merge main")
+        commit_all(repo, "merge", "main")
+        _demo_step(
+            "merge: writes the merge migration",
+            ["merge", "--repo", str(repo), "--base", "main", "-m", "merge payments and coupons"],
+        )
+        commit_all(repo, "add", "-A")
+        commit_all(repo, "commit", "-q", "-m", "Add merge migration")
+        print("$ git add -A && git commit -m 'Add merge migration'")
+        status = _demo_step("check again", ["check", "--repo", str(repo), "--base", "main"])
+        _demo_step("the graph now", ["graph", str(repo)])
+    return status
+
+
+def _demo_step(title: str, argv: list[str]) -> int:
+    print(f"\n== {title}\n$ alembic-heads-bot {shlex.join(argv)}", flush=True)
+    status = main(argv)
+    sys.stderr.flush()
+    print(f"(exit {status})", flush=True)
     return status
 
 
@@ -131,6 +243,28 @@ def build_parser() -> argparse.ArgumentParser:
     _source_arguments(graph)
     graph.add_argument("--format", choices=FORMATS, default="text")
     graph.set_defaults(run=run_graph)
+
+    check = commands.add_parser("check", help="judge a branch as merged into its base")
+    check.add_argument("--repo", default=".", help="the git repository (default: .)")
+    check.add_argument("--base", help="the base branch tip (default: the upstream branch)")
+    check.add_argument("--head", help="the branch tip (default: HEAD)")
+    check.add_argument("--config", help="an alembic.ini or pyproject.toml, relative to the repo")
+    check.add_argument("--env", help="only this environment")
+    check.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    check.add_argument(
+        "--policy", action="append", default=[], metavar="RULE=OUTCOME",
+        help="override a rule: new-heads, problems, hazards, new-branch-points = fail|warn|ignore",
+    )  # fmt: skip
+    check.set_defaults(run=run_check)
+
+    merge = commands.add_parser("merge", help="write the fix into the working tree")
+    merge.add_argument("--repo", default=".", help="the git repository (default: .)")
+    merge.add_argument("--base", help="the base branch tip (default: the upstream branch)")
+    merge.add_argument("-m", "--message", help="the merge migration's message")
+    merge.add_argument("--rev-id", help="the new revision id (default: 12 random hex digits)")
+    merge.add_argument("--strategy", choices=("merge", "rebase"), default="merge")
+    merge.add_argument("--env", help="only this environment")
+    merge.set_defaults(run=run_merge)
 
     demo = commands.add_parser("demo", help="run the bot on a built-in example repository")
     demo.set_defaults(run=run_demo)

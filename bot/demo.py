@@ -106,9 +106,6 @@ def build_demo_repository(repo: Path) -> None:
     _add_revisions(repo, FEATURE)
 
 
-def merge_preview(repo: Path, base: str, head: str) -> str:
-    """A commit merging `head` into `base`, made on no branch: what GitHub would merge."""
-    tree = _git(repo, "merge-tree", "--write-tree", base, head).splitlines()[0]
-    return _git(
-        repo, "commit-tree", tree, "-p", base, "-p", head, "-m", f"Merge {head} into {base}"
-    )
+def commit_all(repo: Path, *git_args: str) -> str:
+    """Run one git command in the example (fixed identity and dates, no user config)."""
+    return _git(repo, *git_args)

@@ -254,11 +254,25 @@ def test_graph_mermaid_and_dot_mark_heads(project, capsys):
     assert '"d4" [label="d4 (head)\\nstep d4", style=filled' in dot
 
 
-def test_demo_shows_two_heads_only_once_the_branches_meet(capsys):
+def test_demo_fails_the_check_fixes_it_and_passes(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
-    merged = out.split("== main and feature merged")[1].split("== the graph")[0]
-    assert merged.splitlines()[1:3] == ["4d0d0d0d0d0d (head)", "6f0f0f0f0f0f (head)"]
+    steps = out.split("\n== ")[1:]
+    assert [step.splitlines()[0] for step in steps] == [
+        "heads of feature alone: one head, so its own CI is green",
+        "check feature as merged into main",
+        "merge: refused while feature lacks D",
+        "merge: writes the merge migration",
+        "check again",
+        "the graph now",
+    ]
+    assert steps[0].rstrip().endswith("6f0f0f0f0f0f (head)\n(exit 0)")
+    assert "new head 6f0f0f0f0f0f" in steps[1]
+    assert steps[1].rstrip().endswith("(exit 1)")
+    assert "(exit 1)" in steps[2]
+    assert "_merge_payments_and_coupons.py" in steps[3]
+    assert "alembic-heads-bot: OK" in steps[4]
+    assert "(head) (mergepoint), merge payments and coupons" in steps[5]
 
 
 def test_heads_does_not_import_pygithub_sqlalchemy_or_gitpython(project):
