@@ -286,6 +286,9 @@ def _outside_space(
 ) -> list[str]:
     """Revisions not both below some head and above some base. Alembic lists every revision in
     load order when no head or no base exists at all, and the sorted rest otherwise."""
+    if _acyclic(down, up):
+        # Every revision of a DAG lies below a head and above a base: nothing to list.
+        return []
     tops = [r for r in by_id if not up[r]]
     # A revision whose parents are all missing or unreadable is a base here: its problem is
     # reported already, and calling it a cycle would be noise.
@@ -294,6 +297,20 @@ def _outside_space(
         return list(by_id)
     space = _reach(tops, lambda r: down[r]) & _reach(bottoms, lambda r: up[r])
     return sorted(r for r in by_id if r not in space)
+
+
+def _acyclic(down: Mapping[str, tuple[str, ...]], up: Mapping[str, tuple[str, ...]]) -> bool:
+    """Kahn's algorithm: one linear pass, instead of two reachability sweeps per edge kind."""
+    waiting = {r: len(parents) for r, parents in down.items()}
+    ready = [r for r, n in waiting.items() if n == 0]
+    done = 0
+    while ready:
+        done += 1
+        for child in up[ready.pop()]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    return done == len(down)
 
 
 def _cycle_problem(code: str, title: str, ids: list[str], by_id: Mapping[str, Revision]) -> Problem:
