@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/heads.py
+	cd benchmarks && ../$(BIN)/python check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

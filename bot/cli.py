@@ -11,7 +11,8 @@ import argparse
 import json
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from bot.botconfig import load_bot_config
 from bot.diagram import FORMATS, render
 from bot.headsview import heads_dict, heads_text, problem_line
 from bot.report import Sides, markdown_report, text_report
-from bot.scan import EnvironmentNotFound, TreeScan, scan_tree
+from bot.scan import EnvironmentNotFound, ParseCache, TreeScan, scan_tree
 from bot.tree import Tree
 
 if TYPE_CHECKING:
@@ -49,18 +50,27 @@ def open_tree(path: str, rev: str | None) -> Tree:
         raise UsageError(str(exc)) from exc
 
 
-def scan_source(args: argparse.Namespace) -> TreeScan:
+@contextmanager
+def parse_cache() -> Iterator[ParseCache]:
+    """The on-disk parse cache, written back when the command is done with it."""
     from bot import cachefile
 
-    tree = open_tree(args.path, args.rev)
-    bot_config, config_problems = load_bot_config(tree)
     stored_at = cachefile.cache_path()
     cache = cachefile.load(stored_at)
+    yield cache
+    cachefile.save(cache, stored_at)
+
+
+def scan_source(args: argparse.Namespace) -> TreeScan:
+    tree = open_tree(args.path, args.rev)
+    bot_config, config_problems = load_bot_config(tree)
     try:
-        scan = scan_tree(tree, config=args.config, env=args.env, bot_config=bot_config, cache=cache)
+        with parse_cache() as cache:
+            scan = scan_tree(
+                tree, config=args.config, env=args.env, bot_config=bot_config, cache=cache
+            )
     except EnvironmentNotFound as exc:
         raise UsageError(str(exc)) from exc
-    cachefile.save(cache, stored_at)
     return TreeScan(scan.environments, (*config_problems, *scan.problems))
 
 
@@ -124,10 +134,11 @@ def compute_verdict(args: argparse.Namespace) -> tuple[Verdict, Sides]:
     overrides = _overrides(args.policy)
     try:
         if base is not None:
-            verdict = analyse(
-                args.repo, base, args.head or "HEAD", config=args.config, env=args.env,
-                overrides=overrides,
-            )  # fmt: skip
+            with parse_cache() as cache:
+                verdict = analyse(
+                    args.repo, base, args.head or "HEAD", config=args.config, env=args.env,
+                    overrides=overrides, cache=cache,
+                )  # fmt: skip
             return verdict, Sides(base=base, head=args.head or "this branch")
         args.path, args.rev = args.repo, args.head
         scan = scan_source(args)

@@ -29,6 +29,7 @@ def analyse(
     env: str | None = None,
     policy_override: Policy | None = None,
     overrides: Mapping[str, str] | None = None,
+    cache: ParseCache | None = None,
 ) -> Verdict:
     """Judge merging `head_ref` into `base_ref`, without touching the checkout.
 
@@ -47,7 +48,7 @@ def analyse(
         merged = merge_tree(repo, base, head)
         base_tree = GitTree(repo, base)
         bot_config, config_problems = load_bot_config(base_tree)
-        scanner = _Scanner(bot_config, config, ParseCache())
+        scanner = _Scanner(bot_config, config, cache if cache is not None else ParseCache())
         merged_scan = scanner.scan(GitTree(repo, merged.tree), env)
         # With `env`, the other trees keep the environments the merged tree selected: `env`
         # may match nothing on a side where the environment does not exist yet.
