@@ -207,8 +207,26 @@ def _rule_names(rules: Iterable[RuleResult], outcome: str) -> tuple[str, ...]:
     return tuple(r.rule for r in rules if r.outcome == outcome)
 
 
+class _Ruled:
+    """What a verdict's rule results add up to; `ok` derives from them, so they never disagree."""
+
+    rules: tuple[RuleResult, ...]
+
+    @property
+    def failed_rules(self) -> tuple[str, ...]:
+        return _rule_names(self.rules, "fail")
+
+    @property
+    def warned_rules(self) -> tuple[str, ...]:
+        return _rule_names(self.rules, "warn")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed_rules
+
+
 @dataclass(frozen=True)
-class EnvironmentVerdict:
+class EnvironmentVerdict(_Ruled):
     name: str
     new_environment: bool
     rules: tuple[RuleResult, ...]
@@ -228,18 +246,6 @@ class EnvironmentVerdict:
     notes: tuple[str, ...]
     # The merged tree's graph, for reports that draw it; not part of the JSON.
     graph: Graph | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def failed_rules(self) -> tuple[str, ...]:
-        return _rule_names(self.rules, "fail")
-
-    @property
-    def warned_rules(self) -> tuple[str, ...]:
-        return _rule_names(self.rules, "warn")
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_rules
 
     def as_dict(self) -> dict[str, object]:
         plan = self.merge_plan.as_dict() if self.merge_plan is not None else None
@@ -268,7 +274,7 @@ class EnvironmentVerdict:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(_Ruled):
     mode: str  # "pull-request" or "tree"
     commits: Commits | None
     environments: tuple[EnvironmentVerdict, ...]
@@ -277,18 +283,6 @@ class Verdict:
     removed_environments: tuple[str, ...]
     rules: tuple[RuleResult, ...]
     notes: tuple[str, ...] = ()
-
-    @property
-    def failed_rules(self) -> tuple[str, ...]:
-        return _rule_names(self.rules, "fail")
-
-    @property
-    def warned_rules(self) -> tuple[str, ...]:
-        return _rule_names(self.rules, "warn")
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed_rules
 
     @property
     def merge_plans(self) -> tuple[MergePlan, ...]:
