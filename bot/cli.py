@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,14 +61,12 @@ def parse_cache() -> Iterator[ParseCache]:
     cachefile.save(cache, stored_at)
 
 
-def scan_source(args: argparse.Namespace) -> TreeScan:
-    tree = open_tree(args.path, args.rev)
+def scan_source(path: str, rev: str | None, config: str | None, env: str | None) -> TreeScan:
+    tree = open_tree(path, rev)
     bot_config, config_problems = load_bot_config(tree)
     try:
         with parse_cache() as cache:
-            scan = scan_tree(
-                tree, config=args.config, env=args.env, bot_config=bot_config, cache=cache
-            )
+            scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
     except EnvironmentNotFound as exc:
         raise UsageError(str(exc)) from exc
     return TreeScan(scan.environments, (*config_problems, *scan.problems))
@@ -82,7 +80,7 @@ def report_problems(scan: TreeScan) -> int:
 
 
 def run_heads(args: argparse.Namespace) -> int:
-    scan = scan_source(args)
+    scan = scan_source(args.path, args.rev, args.config, args.env)
     if args.json:
         print(json.dumps(heads_dict(scan), indent=2))
     else:
@@ -92,7 +90,7 @@ def run_heads(args: argparse.Namespace) -> int:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    scan = scan_source(args)
+    scan = scan_source(args.path, args.rev, args.config, args.env)
     for env_scan in scan.environments:
         if len(scan.environments) > 1:
             comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
@@ -103,13 +101,12 @@ def run_graph(args: argparse.Namespace) -> int:
 
 def _default_base(repo: str) -> str | None:
     """The upstream of the current branch, when it has one."""
-    from bot.gitsource import SourceError, open_repo, resolve
+    from bot.gitsource import SourceError, open_repo, upstream_branch
 
     try:
         with open_repo(repo) as handle:
-            resolve(handle, "@{upstream}")
-            return handle.git.rev_parse("--abbrev-ref", "@{upstream}")
-    except (SourceError, Exception):  # no repository, detached HEAD, no upstream
+            return upstream_branch(handle)
+    except SourceError:
         return None
 
 
@@ -123,36 +120,46 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def compute_verdict(args: argparse.Namespace) -> tuple[Verdict, Sides]:
+@dataclass(frozen=True)
+class Comparison:
+    """What `check` and `merge` compare: a branch tip with its base, in one repository."""
+
+    repo: str
+    base: str | None
+    head: str | None = None
+    config: str | None = None
+    env: str | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
     """The branch merged into its base when a base is known, else the single tree judged."""
     from bot.analysis import judge_tree
     from bot.botconfig import with_overrides
     from bot.gitsource import SourceError
     from bot.pullrequest import analyse
 
-    base = args.base or _default_base(args.repo)
-    overrides = _overrides(args.policy)
     try:
-        if base is not None:
+        if job.base is not None:
             with parse_cache() as cache:
                 verdict = analyse(
-                    args.repo, base, args.head or "HEAD", config=args.config, env=args.env,
-                    overrides=overrides, cache=cache,
+                    job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
+                    overrides=job.overrides, cache=cache,
                 )  # fmt: skip
-            return verdict, Sides(base=base, head=args.head or "this branch")
-        args.path, args.rev = args.repo, args.head
-        scan = scan_source(args)
-        tree = open_tree(args.repo, args.head)
-        policy = with_overrides(load_bot_config(tree)[0].policy, overrides)
-        return judge_tree(scan, policy), Sides(head=args.head or "the working tree")
-    except (SourceError, ValueError) as exc:
-        raise UsageError(str(exc)) from exc
-    except EnvironmentNotFound as exc:
+            return verdict, Sides(base=job.base, head=job.head or "this branch")
+        scan = scan_source(job.repo, job.head, job.config, job.env)
+        policy = load_bot_config(open_tree(job.repo, job.head))[0].policy
+        verdict = judge_tree(scan, with_overrides(policy, job.overrides))
+        return verdict, Sides(head=job.head or "the working tree")
+    except (SourceError, ValueError, EnvironmentNotFound) as exc:
         raise UsageError(str(exc)) from exc
 
 
 def run_check(args: argparse.Namespace) -> int:
-    verdict, sides = compute_verdict(args)
+    base = args.base or _default_base(args.repo)
+    overrides = _overrides(args.policy)
+    job = Comparison(args.repo, base, args.head, args.config, args.env, overrides)
+    verdict, sides = compute_verdict(job)
     if args.format == "json":
         print(json.dumps(verdict.as_dict(), indent=2))
     elif args.format == "markdown":
@@ -169,8 +176,7 @@ def run_merge(args: argparse.Namespace) -> int:
     base = args.base or _default_base(str(root))
     verdict, base_tree = None, None
     if base is not None:
-        args.head, args.config, args.policy = None, None, []
-        verdict, _ = compute_verdict(args)
+        verdict, _ = compute_verdict(Comparison(str(root), base, env=args.env))
         base_tree = open_tree(str(root), base)
     request = FixRequest(args.message, args.rev_id, args.env, args.strategy)
     try:
@@ -188,46 +194,9 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Build the classic two-heads example, show the failing check, fix it, check again."""
-    import tempfile
+    from bot.demo import run_demo_steps
 
-    from bot.demo import build_demo_repository, commit_all
-
-    with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
-        repo = Path(tmp) / "shop"
-        build_demo_repository(repo)
-        print(f"Example repository: {repo}")
-        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F\n")
-        steps = [
-            ("heads of feature alone: one head, so its own CI is green", ["heads", str(repo)]),
-            ("check feature as merged into main", ["check", "--repo", str(repo), "--base", "main"]),
-            (
-                "merge: refused while feature lacks D",
-                ["merge", "--repo", str(repo), "--base", "main"],
-            ),
-        ]
-        for title, argv in steps:
-            _demo_step(title, argv)
-        print("$ git merge main")
-        commit_all(repo, "merge", "main")
-        _demo_step(
-            "merge: writes the merge migration",
-            ["merge", "--repo", str(repo), "--base", "main", "-m", "merge payments and coupons"],
-        )
-        commit_all(repo, "add", "-A")
-        commit_all(repo, "commit", "-q", "-m", "Add merge migration")
-        print("$ git add -A && git commit -m 'Add merge migration'")
-        status = _demo_step("check again", ["check", "--repo", str(repo), "--base", "main"])
-        _demo_step("the graph now", ["graph", str(repo)])
-    return status
-
-
-def _demo_step(title: str, argv: list[str]) -> int:
-    print(f"\n== {title}\n$ alembic-heads-bot {shlex.join(argv)}", flush=True)
-    status = main(argv)
-    sys.stderr.flush()
-    print(f"(exit {status})", flush=True)
-    return status
+    return run_demo_steps(main)
 
 
 def _source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,14 @@ one head; merged, the graph has two (D and F) and `alembic upgrade head` would f
 
 from __future__ import annotations
 
+import shlex
 import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+Command = Callable[[list[str]], int]
 
 ALEMBIC_INI = """\
 [alembic]
@@ -106,6 +112,41 @@ def build_demo_repository(repo: Path) -> None:
     _add_revisions(repo, FEATURE)
 
 
-def commit_all(repo: Path, *git_args: str) -> str:
-    """Run one git command in the example (fixed identity and dates, no user config)."""
-    return _git(repo, *git_args)
+def run_demo_steps(main: Command) -> int:
+    """Build the classic two-heads example, show the failing check, fix it, check again."""
+    with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
+        repo = Path(tmp) / "shop"
+        build_demo_repository(repo)
+        print(f"Example repository: {repo}")
+        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F\n")
+        steps = [
+            ("heads of feature alone: one head, so its own CI is green", ["heads", str(repo)]),
+            ("check feature as merged into main", ["check", "--repo", str(repo), "--base", "main"]),
+            (
+                "merge: refused while feature lacks D",
+                ["merge", "--repo", str(repo), "--base", "main"],
+            ),
+        ]
+        for title, argv in steps:
+            _step(main, title, argv)
+        print("$ git merge main")
+        _git(repo, "merge", "main")
+        _step(
+            main,
+            "merge: writes the merge migration",
+            ["merge", "--repo", str(repo), "--base", "main", "-m", "merge payments and coupons"],
+        )
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "Add merge migration")
+        print("$ git add -A && git commit -m 'Add merge migration'")
+        status = _step(main, "check again", ["check", "--repo", str(repo), "--base", "main"])
+        _step(main, "the graph now", ["graph", str(repo)])
+    return status
+
+
+def _step(main: Command, title: str, argv: list[str]) -> int:
+    print(f"\n== {title}\n$ alembic-heads-bot {shlex.join(argv)}", flush=True)
+    status = main(argv)
+    sys.stderr.flush()
+    print(f"(exit {status})", flush=True)
+    return status

@@ -83,6 +83,12 @@ def resolve(repo: git.Repo, rev: str) -> str:
     raise UnknownRevision(message)
 
 
+def upstream_branch(repo: git.Repo) -> str | None:
+    """The short name of the current branch's upstream (e.g. "origin/main"), if it has one."""
+    status, out, _ = _git(repo, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+    return out.decode().strip() or None if status == 0 else None
+
+
 def _git(repo: git.Repo, command: str, *args: str) -> tuple[int, bytes, str]:
     """Run a git command in the repository: exit status, stdout bytes, stderr text."""
     run = getattr(repo.git, command.replace("-", "_"))  # GitPython's git executable and env
