@@ -1,8 +1,11 @@
-# Every target creates .venv on first use, so a fresh machine needs only Python 3.10+ and git.
+# Every target creates .venv on first use, so a fresh machine needs only Python 3.10+ and git
+# (and npm for the tests, which fetch GitHub's OpenAPI description from the npm registry).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GitHub's OpenAPI descriptions, which the tests' fake GitHub validates every response against.
+NPM_STAMP := tests/node_modules/.package-lock.json
 
 .PHONY: demo test lint bench clean
 
@@ -12,10 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(NPM_STAMP): tests/package.json tests/package-lock.json
+	npm ci --prefix tests --ignore-scripts --no-audit --no-fund
+
 demo: $(STAMP)
 	$(BIN)/alembic-heads-bot demo
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/ruff format --check bot tests benchmarks
 	$(BIN)/python -m pytest -q
@@ -29,4 +35,4 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python check.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/node_modules

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# The `fake_github` fixture: a GitHub on loopback whose every answer is checked against
+# GitHub's published OpenAPI description.
+pytest_plugins = ["fakegithub.plugin"]
+
 
 @pytest.fixture(autouse=True)
 def private_cache_dir(tmp_path_factory, monkeypatch):
