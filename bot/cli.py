@@ -193,6 +193,12 @@ def run_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_action(args: argparse.Namespace) -> int:
+    from bot.action import main as action_main
+
+    return action_main()
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo_steps
 
@@ -245,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--strategy", choices=("merge", "rebase"), default="merge")
     merge.add_argument("--env", help="only this environment")
     merge.set_defaults(run=run_merge)
+
+    action = commands.add_parser("action", help="run as the GitHub Action (its container's entry)")
+    action.set_defaults(run=run_action)
 
     demo = commands.add_parser("demo", help="run the bot on a built-in example repository")
     demo.set_defaults(run=run_demo)
