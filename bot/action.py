@@ -36,9 +36,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import quote
 
-from bot.analysis import MergePlan, NewHead, Verdict
-from bot.report import Sides, markdown_report, merge_message, text_report
+from bot.analysis import Verdict
+from bot.report import Linker, Sides, findings, markdown_report, text_report
 from bot.runner import (
     InputError,
     WorkflowLog,
@@ -125,9 +126,11 @@ class ActionResult:
     report_path: Path  # where publish_local writes the verdict JSON
     report_output: str  # the `report` output: the same file, relative to the workspace
     exit_code: int
+    link: Linker | None = field(default=None, compare=False)  # file and line -> its URL
 
 
-Publisher = Callable[[ActionContext, ActionResult], None]
+# Posts the result through GitHub's API; False when some of it could not be posted.
+Publisher = Callable[[ActionContext, ActionResult], bool]
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -135,7 +138,9 @@ Publisher = Callable[[ActionContext, ActionResult], None]
 
 def main() -> int:
     """The container's entry point (`alembic-heads-bot action`)."""
-    return run_action(os.environ)
+    from bot.githubapi.publisher import publish
+
+    return run_action(os.environ, publish=publish)
 
 
 def run_action(
@@ -147,9 +152,8 @@ def run_action(
     """Prepare, evaluate, publish; the step's exit code (0 pass, 1 fail, 2 error).
 
     `publish` runs after everything local is written (so the job summary and outputs exist
-    even when the API refuses, e.g. a read-only token on a fork's pull request); an exception
-    it raises becomes one `::error::` line and exit code 2, so it should raise ActionError
-    only for what must fail the step and report the rest itself."""
+    even when the API refuses); it reports its own failures and returns False, and the step
+    then exits 2. An exception it raises becomes one `::error::` line and exit code 2."""
     log = WorkflowLog(stream if stream is not None else sys.stdout)
     secrets = _secrets(get_input(environ, "github-token"))
     for secret in secrets:
@@ -161,8 +165,8 @@ def run_action(
             return EXIT_OK
         result = evaluate(ctx)
         publish_local(ctx, result)
-        if publish is not None:
-            publish(ctx, result)
+        if publish is not None and not publish(ctx, result):
+            return EXIT_ERROR
         return result.exit_code
     except (ActionError, InputError) as exc:
         log.error(_scrub(f"alembic-heads-bot: {exc}", secrets))
@@ -230,6 +234,7 @@ def evaluate(ctx: ActionContext) -> ActionResult:
         report_path=report_path,
         report_output=report_output,
         exit_code=exit_code(verdict, ctx.settings.fail_on),
+        link=file_linker(ctx, verdict, base_sha, head_sha),
     )
 
 
@@ -243,10 +248,12 @@ def publish_local(ctx: ActionContext, result: ActionResult) -> None:
         write_outputs(output_file, outputs(verdict, result.report_output))
     summary_file = ctx.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
-        append_summary(summary_file, markdown_report(verdict, result.sides))
+        append_summary(summary_file, markdown_report(verdict, result.sides, result.link))
     ctx.log.untrusted(text_report(verdict, result.sides))
-    for level, message, where in annotations(verdict, result.sides):
-        ctx.log.annotate(level, message, **where)
+    for found in findings(verdict, result.sides):
+        ctx.log.annotate(
+            found.level, found.message, file=found.path, line=found.line, title=found.title
+        )
 
 
 # --- inputs and event ------------------------------------------------------------------------
@@ -337,9 +344,7 @@ _EVENTS: dict[str, Callable[[str, Mapping[str, Any]], Decision]] = {
 
 
 def _field(payload: Mapping[str, Any], event: str, kind: type, *keys: str) -> Any:
-    value: Any = payload
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
+    value = dig(payload, *keys)
     # bool is an int to Python, never a pull request number
     if not isinstance(value, kind) or isinstance(value, bool) or value == "":
         raise ActionError(
@@ -349,10 +354,16 @@ def _field(payload: Mapping[str, Any], event: str, kind: type, *keys: str) -> An
 
 
 def _optional(payload: Mapping[str, Any], *keys: str) -> str | None:
+    value = dig(payload, *keys)
+    return value if isinstance(value, str) else None
+
+
+def dig(payload: Mapping[str, Any], *keys: str) -> Any:
+    """payload[k1][k2]...; None where a level is missing or not an object."""
     value: Any = payload
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, str) else None
+    return value
 
 
 # --- git -------------------------------------------------------------------------------------
@@ -454,6 +465,25 @@ def _git(
     return done
 
 
+def file_linker(ctx: ActionContext, verdict: Verdict, base_sha: str, head_sha: str) -> Linker:
+    """Links to a file and line on GitHub: at the judged head, or at the base tip for a file
+    the head no longer has (a deleted revision)."""
+    server = ctx.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    repository = ctx.environ.get("GITHUB_REPOSITORY", "")
+    paths = sorted({f.path for f in findings(verdict) if f.path})
+    listed = _git(ctx, "ls-tree", "-r", "--name-only", "-z", HEAD_REF, "--", *paths, check=False)
+    at_head = set(listed.stdout.split("\0"))
+
+    def link(path: str, line: int | None) -> str | None:
+        if not repository:
+            return None
+        sha = head_sha if path in at_head or not base_sha else base_sha
+        anchor = f"#L{line}" if line else ""
+        return f"{server}/{repository}/blob/{sha}/{quote(path)}{anchor}"
+
+    return link
+
+
 def _last_line(stderr: str) -> str:
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     return lines[-1] if lines else "git failed without a message"
@@ -483,53 +513,6 @@ def outputs(verdict: Verdict, report: str) -> dict[str, str]:
         "new-heads": json.dumps(list(new)),
         "report": report,
     }
-
-
-Where = dict[str, Any]
-
-
-def annotations(verdict: Verdict, sides: Sides) -> list[tuple[str, str, Where]]:
-    """(level, message, location) for each new head (on its down_revision line), hazard and
-    introduced error problem, at the level its rule's outcome gives; ignored rules give none."""
-    found: list[tuple[str, str, Where]] = []
-    problems = list(verdict.problems)
-    for env in verdict.environments:
-        outcome = {r.rule: r.outcome for r in env.rules}
-        level = _LEVELS.get(outcome.get("new-heads", "pass"))
-        for head in env.new_heads if level else ():
-            where = {"file": head.path, "line": head.line, "title": f"New head {head.revision}"}
-            found.append((level, _new_head_message(head, env.merge_plan, sides), where))
-        level = _LEVELS.get(outcome.get("hazards", "pass"))
-        for hazard in env.hazards if level else ():
-            where = {"file": hazard.path, "line": hazard.line, "title": hazard.code}
-            found.append((level, hazard.message, where))
-        problems += env.problems
-    outcome = {r.rule: r.outcome for r in verdict.rules}
-    level = _LEVELS.get(outcome.get("problems", "pass"))
-    for flagged in problems if level else ():
-        problem = flagged.problem
-        if flagged.introduced and problem.severity == "error":
-            where = {"file": problem.path, "line": problem.line, "title": problem.code}
-            found.append((level, problem.message, where))
-    return found
-
-
-_LEVELS = {"fail": "error", "warn": "warning"}
-
-
-def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> str:
-    ancestor = head.common_ancestor or "none"
-    message = (
-        f"{head.revision} becomes a second Alembic head once merged into {sides.base}: it "
-        f"collides with {', '.join(head.collides_with)} (common ancestor {ancestor})."
-    )
-    if plan is None:
-        return message
-    first = f"merge {sides.base} into the branch, then " if plan.missing_on_head else ""
-    return (
-        f"{message} Fix: {first}add a merge migration, e.g. "
-        f'alembic merge -m "{merge_message(plan)}" {" ".join(plan.heads)}'
-    )
 
 
 def _sides(target: Target) -> Sides:

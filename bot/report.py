@@ -29,6 +29,17 @@ class Sides:
     head: str = "this branch"
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One thing to point at in a file: a line annotation in the job log or the check run."""
+
+    level: str  # "error" or "warning"
+    message: str
+    path: str
+    line: int | None
+    title: str
+
+
 def merge_message(plan: MergePlan) -> str:
     return f"merge heads {', '.join(plan.heads)}"
 
@@ -53,6 +64,51 @@ def headline(verdict: Verdict) -> str:
     if verdict.warned_rules:
         return f"passes with warnings: {', '.join(verdict.warned_rules)}"
     return "migrations are fine: one head per stream"
+
+
+# --- findings ------------------------------------------------------------------------------
+
+
+def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
+    """Each new head (on its down_revision line), hazard and introduced error problem, at the
+    level its rule's outcome gives; a rule that passes or is ignored gives none."""
+    found: list[Finding] = []
+    problems = list(verdict.problems)
+    for env in verdict.environments:
+        outcome = {r.rule: r.outcome for r in env.rules}
+        level = _LEVELS.get(outcome.get("new-heads", "pass"))
+        for head in env.new_heads if level else ():
+            message = _new_head_message(head, env.merge_plan, sides)
+            found.append(Finding(level, message, head.path, head.line, f"New head {head.revision}"))
+        level = _LEVELS.get(outcome.get("hazards", "pass"))
+        for hazard in env.hazards if level else ():
+            found.append(Finding(level, hazard.message, hazard.path, hazard.line, hazard.code))
+        problems += env.problems
+    outcome = {r.rule: r.outcome for r in verdict.rules}
+    level = _LEVELS.get(outcome.get("problems", "pass"))
+    for flagged in problems if level else ():
+        problem = flagged.problem
+        if flagged.introduced and problem.severity == "error":
+            found.append(Finding(level, problem.message, problem.path, problem.line, problem.code))
+    return found
+
+
+_LEVELS = {"fail": "error", "warn": "warning"}
+
+
+def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> str:
+    ancestor = head.common_ancestor or "none"
+    message = (
+        f"{head.revision} becomes a second Alembic head once merged into {sides.base}: it "
+        f"collides with {_some(head.collides_with)} (common ancestor {ancestor})."
+    )
+    if plan is None:
+        return message
+    first = f"merge {sides.base} into the branch, then " if plan.missing_on_head else ""
+    return (
+        f"{message} Fix: {first}add a merge migration, e.g. "
+        f'alembic merge -m "{merge_message(plan)}" {" ".join(plan.heads)}'
+    )
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -125,10 +181,17 @@ def _ids(ids: tuple[str, ...]) -> str:
 
 
 def markdown_report(
-    verdict: Verdict, sides: Sides = Sides(), link: Linker | None = None, command: str | None = None
+    verdict: Verdict,
+    sides: Sides = Sides(),
+    link: Linker | None = None,
+    command: str | None = None,
+    *,
+    diagrams: bool = True,
+    details: bool = True,
 ) -> str:
     """The pull-request comment body. `command` is the comment command that applies the fix
-    (e.g. "/merge-heads"), when the bot can apply it."""
+    (e.g. "/merge-heads"), when the bot can apply it. Leaving out the diagrams and the
+    collapsed details makes a shorter report for where size is limited."""
     icon = "✅" if verdict.ok else "❌"
     parts = [f"### {icon} Alembic migrations: {headline(verdict)}"]
     if verdict.conflicts:
@@ -136,15 +199,22 @@ def markdown_report(
         parts.append(f"Git cannot merge this change cleanly: {conflicted}.")
     parts += [f"> {note}" for note in verdict.notes]
     for env in verdict.environments:
-        parts.append(_environment_markdown(env, verdict, sides, link or _no_link, command))
-    details = _details_markdown(verdict, link or _no_link)
-    if details:
-        parts.append(details)
+        parts.append(
+            _environment_markdown(env, verdict, sides, link or _no_link, command, diagrams)
+        )
+    listed = _details_markdown(verdict, link or _no_link) if details else ""
+    if listed:
+        parts.append(listed)
     return "\n\n".join(parts) + "\n"
 
 
 def _environment_markdown(
-    env: EnvironmentVerdict, verdict: Verdict, sides: Sides, link: Linker, command: str | None
+    env: EnvironmentVerdict,
+    verdict: Verdict,
+    sides: Sides,
+    link: Linker,
+    command: str | None,
+    diagrams: bool,
 ) -> str:
     lines = [f"#### `{env.name}`"]
     if verdict.mode == "pull-request":
@@ -156,7 +226,7 @@ def _environment_markdown(
         lines.append(f"Heads: {_code_ids(env.heads)}")
     for head in env.new_heads:
         lines.append(_new_head_markdown(head, link))
-    if env.graph is not None and env.new_heads:
+    if diagrams and env.graph is not None and env.new_heads:
         lines.append(_diagram_markdown(env.graph, env.new_heads))
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines.append(_fix_markdown(env.merge_plan, sides, command))
@@ -168,7 +238,7 @@ def _new_head_markdown(head: NewHead, link: Linker) -> str:
     text = f"- **New head `{head.revision}`** in {where}, on top of {_code_ids(head.parents)}"
     if head.collides_with:
         ancestor = _code(head.common_ancestor) if head.common_ancestor else "no common ancestor"
-        text += f"; collides with {_code_ids(head.collides_with)} (common ancestor {ancestor})"
+        text += f"; collides with {_some_ids(head.collides_with)} (common ancestor {ancestor})"
     return text + "."
 
 
@@ -253,6 +323,19 @@ def _code(text: str) -> str:
 
 def _code_ids(ids: tuple[str, ...]) -> str:
     return ", ".join(_code(i) for i in ids) or "none"
+
+
+def _some_ids(ids: tuple[str, ...], shown: int = 5) -> str:
+    """The first few ids: with many new heads, each one collides with all the others."""
+    return _code_ids(ids[:shown]) + _more(ids, shown)
+
+
+def _some(ids: tuple[str, ...], shown: int = 5) -> str:
+    return ", ".join(ids[:shown]) + _more(ids, shown)
+
+
+def _more(ids: tuple[str, ...], shown: int) -> str:
+    return f" and {len(ids) - shown} more" if len(ids) > shown else ""
 
 
 def _escape(text: str) -> str:

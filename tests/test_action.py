@@ -441,7 +441,7 @@ def test_the_publisher_gets_the_context_and_result_after_the_local_reports(
     environ = project.environ("pull_request", payload, comment="always", status="none")
     seen: list[tuple[object, ...]] = []
 
-    def publish(ctx: ActionContext, result: ActionResult) -> None:
+    def publish(ctx: ActionContext, result: ActionResult) -> bool:
         summary = Path(ctx.environ["GITHUB_STEP_SUMMARY"]).read_text()
         assert ctx.target is not None
         seen.append((
@@ -449,6 +449,7 @@ def test_the_publisher_gets_the_context_and_result_after_the_local_reports(
             ctx.settings.status, result.verdict.ok, result.head_sha, result.base_sha,
             result.sides.base, result.exit_code, "second head" in summary,
         ))  # fmt: skip
+        return True
 
     assert run_action(environ, publish=publish, stream=io.StringIO()) == 1
     head, base = project.src.rev("feature"), project.src.rev("main")
@@ -459,7 +460,7 @@ def test_a_publisher_that_gives_up_fails_the_step_with_its_reason(tmp_path: Path
     project, payload = stale_two_heads(tmp_path)
     environ = project.environ("pull_request", payload, fail_on="never")
 
-    def publish(ctx: ActionContext, result: ActionResult) -> None:
+    def publish(ctx: ActionContext, result: ActionResult) -> bool:
         raise ActionError(f"cannot comment: 403 Resource not accessible ({TOKEN})")
 
     stream = io.StringIO()
