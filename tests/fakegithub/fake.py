@@ -379,9 +379,12 @@ class FakeGitHub:
         reset_in: int = 0,
         retry_after: int | None = None,
         message: str | None = None,
+        after: bool = False,
     ) -> None:
         """Make the next `times` requests of `method` ("*" for any) whose path (without
-        /api/v3, without query; a git path as is) matches the glob `path` fail.
+        /api/v3, without query; a git path as is) matches the glob `path` fail. With `after`
+        the request is carried out first and only its answer fails (a lost response), on
+        the REST API only.
 
         `status` 500/502/422/... answers with GitHub's error body. `rate_limit="primary"`
         answers 403 "API rate limit exceeded ..." with X-RateLimit-Remaining 0 and
@@ -401,6 +404,7 @@ class FakeGitHub:
                     reset_in,
                     retry_after,
                     message,
+                    after,
                 )
             )
 

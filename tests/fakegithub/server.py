@@ -57,6 +57,7 @@ class Failure:
     reset_in: int
     retry_after: int | None
     message: str | None
+    after: bool = False  # carry the request out, then answer with the failure
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
@@ -209,7 +210,7 @@ def _api(
         token = _authenticate(fake, headers.get("Authorization"))
         login = token.login if token else None
         failure = fake.take_failure(method, path)
-        if failure is not None:
+        if failure is not None and not failure.after:
             reply = failure.reply(token)
         else:
             reply = _call(
@@ -222,6 +223,8 @@ def _api(
                 token,
                 dict(operation.params),
             )
+            if failure is not None:  # done, but the answer is lost on the way
+                reply = failure.reply(token)
     except ApiError as error:
         reply = error.reply()
     except Exception:  # a bug in the fake: fail the test loudly, not with a dropped connection
