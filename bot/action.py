@@ -131,6 +131,9 @@ class ActionResult:
 
 # Posts the result through GitHub's API; False when some of it could not be posted.
 Publisher = Callable[[ActionContext, ActionResult], bool]
+# Does all the work for an event that is not one judged target (a comment command, a push
+# that re-checks open pull requests); the step's exit code.
+Handler = Callable[[ActionContext], int]
 
 
 # --- entry points ----------------------------------------------------------------------------
@@ -140,13 +143,18 @@ def main() -> int:
     """The container's entry point (`alembic-heads-bot action`)."""
     from bot.githubapi.publisher import publish
 
-    return run_action(os.environ, publish=publish)
+    return run_action(os.environ, publish=publish, handlers=_handlers())
+
+
+def _handlers() -> dict[str, Handler]:
+    return {}
 
 
 def run_action(
     environ: Mapping[str, str],
     *,
     publish: Publisher | None = None,
+    handlers: Mapping[str, Handler] | None = None,
     stream: TextIO | None = None,
 ) -> int:
     """Prepare, evaluate, publish; the step's exit code (0 pass, 1 fail, 2 error).
@@ -163,6 +171,12 @@ def run_action(
         if ctx.skip is not None:
             log.notice(ctx.skip)
             return EXIT_OK
+        if ctx.target is None:
+            handler = (handlers or {}).get(ctx.event_name)
+            if handler is None:
+                log.notice(f"alembic-heads-bot: {ctx.event_name} events are not handled here")
+                return EXIT_OK
+            return handler(ctx)
         result = evaluate(ctx)
         publish_local(ctx, result)
         if publish is not None and not publish(ctx, result):
@@ -289,7 +303,9 @@ def read_event(environ: Mapping[str, str]) -> Mapping[str, Any]:
     return payload
 
 
-Decision = Target | str  # a target to judge, or why there is nothing to do (a notice)
+# A target to judge, why there is nothing to do (a notice), or None: the event's handler
+# does the work.
+Decision = Target | str | None
 
 
 def _pull_request(event: str, payload: Mapping[str, Any]) -> Decision:
@@ -330,16 +346,16 @@ def _merge_group(event: str, payload: Mapping[str, Any]) -> Decision:
     )
 
 
-def _not_yet(event: str, payload: Mapping[str, Any]) -> Decision:
-    return f"alembic-heads-bot: {event} events are not handled by this version; nothing to do"
+def _handled_elsewhere(event: str, payload: Mapping[str, Any]) -> Decision:
+    return None
 
 
 _EVENTS: dict[str, Callable[[str, Mapping[str, Any]], Decision]] = {
     "pull_request": _pull_request,
     "pull_request_target": _pull_request,
     "merge_group": _merge_group,
-    "issue_comment": _not_yet,
-    "push": _not_yet,
+    "issue_comment": _handled_elsewhere,
+    "push": _handled_elsewhere,
 }
 
 

@@ -350,15 +350,23 @@ def test_a_merge_group_that_joins_two_heads_fails(tmp_path: Path) -> None:
 # --- events not judged, and errors -----------------------------------------------------------
 
 
-def test_comments_and_pushes_are_a_one_line_notice(tmp_path: Path) -> None:
+def test_comments_and_pushes_go_to_their_handler_with_the_context(tmp_path: Path) -> None:
     project = remote(tmp_path)
     project.workspace()
+    seen: list[tuple[str, object]] = []
+
+    def handler(ctx: ActionContext) -> int:
+        seen.append((ctx.event_name, ctx.payload["action"]))
+        return 1
+
     for event in ("issue_comment", "push"):
-        result = run(project.environ(event, {"action": "created"}))
-        assert result.code == 0 and result.outputs == {} and result.summary == ""
-        [line] = [line for line in result.log.splitlines() if not line.startswith("::add-mask")]
-        notice = f"{event} events are not handled by this version; nothing to do"
-        assert line == f"::notice::alembic-heads-bot: {notice}"
+        environ = project.environ(event, {"action": "created"})
+        assert run_action(environ, handlers={event: handler}, stream=io.StringIO()) == 1
+        without = run(environ)  # no handler: a one-line notice
+        assert without.code == 0 and without.outputs == {} and without.summary == ""
+        [line] = [line for line in without.log.splitlines() if not line.startswith("::add-mask")]
+        assert line == f"::notice::alembic-heads-bot: {event} events are not handled here"
+    assert seen == [("issue_comment", "created"), ("push", "created")]
 
 
 def test_a_broken_event_file_is_one_clear_error(tmp_path: Path) -> None:

@@ -218,7 +218,8 @@ def test_a_stale_pull_request_turns_red_when_the_base_moves_on(shop: Shop) -> No
     assert "| on `origin/main` | `c` |" in body
 
 
-def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) -> None:
+def fork_pull_request(shop: Shop) -> int:
+    """A stranger's fork adds d on a (a second head) and opens PR #1."""
     shop.fake.create_repo("stranger/shop", fork_of=SHOP)
     fork = GitRepo(shop.src.path)
     fork.git("checkout", "--quiet", "-B", "idea", "main")
@@ -226,9 +227,11 @@ def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) ->
     fork.commit("d on a")
     fork.checkout("main")
     shop.fake.push("stranger/shop", fork.path, ["+refs/heads/idea:refs/heads/idea"])
-    number = shop.fake.open_pr(
-        SHOP, head="idea", head_repo="stranger/shop", author="stranger"
-    ).number
+    return shop.fake.open_pr(SHOP, head="idea", head_repo="stranger/shop", author="stranger").number
+
+
+def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) -> None:
+    number = fork_pull_request(shop)
     run = shop.run(
         shop.fake.event_pull_request(SHOP, number), token=shop.fake.make_token(read_only=True)
     )
@@ -237,6 +240,17 @@ def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) ->
     assert "comes from a fork" in run.log and "read-only token" in run.log
     assert "second head" in run.summary
     assert "::error file=migrations/versions/d_step.py,line=7" in run.log
+
+
+def test_a_fork_pull_request_under_pull_request_target_gets_its_comment_and_check(
+    shop: Shop,
+) -> None:
+    number = fork_pull_request(shop)
+    run = shop.run(shop.fake.event_pull_request(SHOP, number, target=True))
+    assert run.code == 1
+    head = shop.fake.pull(SHOP, number).head_sha
+    assert [c.conclusion for c in shop.fake.check_runs(SHOP, head)] == ["failure"]
+    assert len(own_comments(shop, number)) == 1
 
 
 def test_a_merge_group_gets_its_status_and_no_comment(shop: Shop) -> None:

@@ -59,12 +59,13 @@ def test_the_dockerfile_install_steps_give_a_working_entry_point(tmp_path: Path)
         )
 
     project, payload = stale_two_heads(tmp_path)
-    comment = action(project.environ("issue_comment", {"action": "created"}))
-    assert (comment.returncode, comment.stderr) == (0, "")
-    assert RunnerModel().feed(comment.stdout)[2:] == [
-        ("notice", {}, "alembic-heads-bot: issue_comment events are not handled by this version; "
-         "nothing to do"),
-    ]  # fmt: skip
+    closed = action(project.environ("pull_request", {**payload, "action": "closed"}))
+    assert (closed.returncode, closed.stderr) == (0, "")
+    [(name, _, notice)] = RunnerModel().feed(closed.stdout)[2:]
+    assert (name, notice.split(" (")[0]) == (
+        "notice",
+        "alembic-heads-bot: nothing to check for pull_request 'closed'",
+    )
 
     environ = project.environ("pull_request", payload)
     judged = action(environ)

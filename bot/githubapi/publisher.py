@@ -10,7 +10,10 @@ without a word.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+
+from github import Github
+from github.Repository import Repository
 
 from bot.action import ActionContext, ActionResult, dig
 from bot.checkreport import check_output, status_description, status_state
@@ -21,13 +24,22 @@ from bot.githubapi.sticky import CommentOutcome, sync_comment
 from bot.prcomment import comment_body, worth_a_comment
 
 
+@dataclass(frozen=True)
+class Session:
+    """A connection to the repository the job runs for, and the bot's identity on it."""
+
+    ctx: ActionContext
+    gh: Github
+    repo: Repository
+    identity: Identity
+
+
 def publish(ctx: ActionContext, result: ActionResult) -> bool:
     """Set the status and the comment as the inputs ask; False when something failed."""
     settings, target = ctx.settings, ctx.target
     assert target is not None, "publish runs only for a judged event"
-    wants_status = settings.status != "none"
     wants_comment = target.number is not None and settings.comment != "never"
-    if not (wants_status or wants_comment):
+    if settings.status == "none" and not wants_comment:
         return True
     if _fork_under_pull_request(ctx):
         ctx.log.notice(
@@ -37,41 +49,58 @@ def publish(ctx: ActionContext, result: ActionResult) -> bool:
             "pull_request_target to have them posted."
         )
         return True
-    full_name = ctx.environ.get("GITHUB_REPOSITORY") or dig(ctx.payload, "repository", "full_name")
-    if not settings.token or not isinstance(full_name, str):
-        missing = "the github-token input" if not settings.token else "GITHUB_REPOSITORY"
-        ctx.log.error(f"alembic-heads-bot: {missing} is empty: nothing was posted")
+    session = open_session(ctx)
+    if session is None:
         return False
-    gh = connect(ctx.environ.get("GITHUB_API_URL", "https://api.github.com"), settings.token)
-    repo = gh.get_repo(full_name, lazy=True)
-    identity = Identity(gh)
+    return say_failures(ctx, report(session, result, target.number))
+
+
+def open_session(ctx: ActionContext) -> Session | None:
+    """Connect with the github-token input; None (and an error line) without a token."""
+    full_name = ctx.environ.get("GITHUB_REPOSITORY") or dig(ctx.payload, "repository", "full_name")
+    if not ctx.settings.token or not isinstance(full_name, str):
+        missing = "the github-token input" if not ctx.settings.token else "GITHUB_REPOSITORY"
+        ctx.log.error(f"alembic-heads-bot: {missing} is empty: nothing was posted")
+        return None
+    api_url = ctx.environ.get("GITHUB_API_URL", "https://api.github.com")
+    gh = connect(api_url, ctx.settings.token)
+    return Session(ctx, gh, gh.get_repo(full_name, lazy=True), Identity(gh))
+
+
+def report(session: Session, result: ActionResult, number: int | None) -> list[str]:
+    """Set the status on result.head_sha and, for pull request `number`, the sticky comment;
+    the failures, in words. Each part is tried whatever became of the other."""
+    ctx, settings = session.ctx, session.ctx.settings
     failures: list[str] = []
-    if wants_status:
+    if settings.status != "none":
         try:
-            outcome = _set_status(ctx, result, repo)
-            identity.learn(outcome.login)
+            outcome = _set_status(ctx, result, session.repo)
+            session.identity.learn(outcome.login)
         except ApiFailure as failure:
             failures.append(str(failure))
-    if wants_comment:
-        assert target.number is not None
+    if number is not None and settings.comment != "never":
         try:
             done = sync_comment(
-                repo.get_issue(target.number),
-                target.number,
+                session.repo.get_issue(number),
+                number,
                 settings.status_name,
                 lambda previous: _body(ctx, result, previous),
                 open_new=worth_a_comment(result.verdict, settings.comment),
-                identity=identity,
+                identity=session.identity,
             )
             _say_comment(ctx, done)
         except ApiFailure as failure:
             failures.append(str(failure))
+    return failures
+
+
+def say_failures(ctx: ActionContext, failures: list[str]) -> bool:
     for failure in failures:
         ctx.log.error(f"alembic-heads-bot: {failure}")
     return not failures
 
 
-def _set_status(ctx: ActionContext, result: ActionResult, repo: Any) -> StatusOutcome:
+def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> StatusOutcome:
     settings, verdict = ctx.settings, result.verdict
     run_url = _run_url(ctx.environ)
     if settings.status == "check-run":
