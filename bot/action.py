@@ -147,7 +147,10 @@ def main() -> int:
 
 
 def _handlers() -> dict[str, Handler]:
-    return {}
+    from bot.githubapi.command import handle_comment
+    from bot.githubapi.recheck import handle_push
+
+    return {"issue_comment": handle_comment, "push": handle_push}
 
 
 def run_action(
