@@ -170,7 +170,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from bot.localfix import FixRefused, FixRequest, fix_working_tree, git_root
+    from bot.fix import FixRefused, FixRequest
+    from bot.localfix import fix_working_tree, git_root
 
     root = git_root(args.repo)
     base = args.base or _default_base(str(root))
