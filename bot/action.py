@@ -80,6 +80,7 @@ class Settings:
     """The action's inputs, validated (see action.yml for their meaning and defaults)."""
 
     token: str = field(repr=False)
+    fix_token: str = field(repr=False)  # pushes the fix commit when set (see action.yml)
     config: str | None
     fail_on: str
     comment: str
@@ -141,9 +142,9 @@ Handler = Callable[[ActionContext], int]
 
 def main() -> int:
     """The container's entry point (`alembic-heads-bot action`)."""
-    from bot.githubapi.publisher import publish
+    from bot.githubapi.command import publish_and_fix
 
-    return run_action(os.environ, publish=publish, handlers=_handlers())
+    return run_action(os.environ, publish=publish_and_fix, handlers=_handlers())
 
 
 def _handlers() -> dict[str, Handler]:
@@ -166,7 +167,7 @@ def run_action(
     even when the API refuses); it reports its own failures and returns False, and the step
     then exits 2. An exception it raises becomes one `::error::` line and exit code 2."""
     log = WorkflowLog(stream if stream is not None else sys.stdout)
-    secrets = _secrets(get_input(environ, "github-token"))
+    secrets = _secrets(get_input(environ, "github-token"), get_input(environ, "fix-token"))
     for secret in secrets:
         log.add_mask(secret)
     try:
@@ -280,6 +281,7 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     status_name = get_input(environ, "status-name", "alembic-heads")
     return Settings(
         token=get_input(environ, "github-token"),
+        fix_token=get_input(environ, "fix-token"),
         config=get_input(environ, "config") or None,
         fail_on=get_choice(environ, "fail-on", FAIL_ON, "new-heads"),
         comment=get_choice(environ, "comment", COMMENT, "on-problem"),
@@ -546,8 +548,8 @@ def _report_location(workspace: Path) -> tuple[Path, str]:
     return workspace / REPORT_FILE, REPORT_FILE
 
 
-def _secrets(token: str) -> tuple[str, ...]:
-    return (token, _basic_credentials(token)) if token else ()
+def _secrets(*tokens: str) -> tuple[str, ...]:
+    return tuple(s for token in tokens if token for s in (token, _basic_credentials(token)))
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:

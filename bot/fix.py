@@ -55,17 +55,21 @@ def plan_fix(
     base_tree: Tree | None,
     base_label: str,
     now: datetime,
+    *,
+    merged: bool = False,
 ) -> list[FileChange]:
     """The changes that fix every environment of `tree` (or `request.env`) that needs it.
 
     `verdict` judges the branch against its base (None when no base is known); `base_tree` is
-    the base tip, whose script.py.mako and bot configuration are trusted.
+    the base tip, whose script.py.mako and bot configuration are trusted. `merged` says that
+    `tree` already holds the base (the merge of the two), so no base head can be missing.
     """
     bot_config, _ = load_bot_config(base_tree or tree)
     scan = scan_tree(tree, env=request.env, bot_config=bot_config)
     if request.strategy == "rebase":
-        return _rebase(tree, scan.environments, verdict, base_label)
-    _refuse_stale(verdict, request.env, base_label)
+        return _rebase(tree, scan.environments, verdict, "" if merged else base_label)
+    if not merged:
+        _refuse_stale(verdict, request.env, base_label)
     local = judge_tree(scan, bot_config.policy)
     changes = []
     for env_scan, env_verdict in zip(scan.environments, local.environments, strict=True):
@@ -171,7 +175,7 @@ def _reparent_head(
     except MergeError as exc:
         raise FixRefused(f"[{env.name}] {exc}") from exc
     notes = [f"{first} now revises {', '.join(new_parents)}, not {', '.join(rev.down_revision)}"]
-    if env.merge_plan and env.merge_plan.missing_on_head:
+    if base_label and env.merge_plan and env.merge_plan.missing_on_head:
         notes.append(f"rebase this branch onto {base_label} so that it holds the new parent")
     return FileChange(rev.path, edited.encode("utf-8"), False, first, tuple(notes))
 

@@ -75,6 +75,11 @@ class Shop:
 
     def run(self, event: Event, token: str | None = None, **inputs: str) -> ActionRun:
         """Run the action for `event` in a fresh depth-1 checkout, as a runner would."""
+        self.fake.clear_requests()
+        return self.finish(self.launch(event, token, **inputs))
+
+    def launch(self, event: Event, token: str | None = None, **inputs: str) -> Job:
+        """Start the action for `event` (several may run at once, as on GitHub)."""
         self.runs += 1
         job = self.tmp / f"job{self.runs}"
         (job / "runner").mkdir(parents=True)
@@ -96,18 +101,29 @@ class Shop:
             "INPUT_GITHUB-TOKEN": token if token is not None else self.fake.make_token(),
         })  # fmt: skip
         env.update({f"INPUT_{name.upper().replace('_', '-')}": v for name, v in inputs.items()})
-        self.fake.clear_requests()
-        done = subprocess.run(
-            [str(ENTRY), "action"], env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.stderr == "", done.stderr  # everything goes to the job log, no traceback
+        process = subprocess.Popen(
+            [str(ENTRY), "action"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        return Job(process, output, summary)
+
+    def finish(self, job: Job) -> ActionRun:
+        stdout, stderr = job.process.communicate(timeout=300)
+        assert stderr == "", stderr  # everything goes to the job log, no traceback
         return ActionRun(
-            done.returncode,
-            done.stdout,
-            read_outputs(output.read_text()),
-            summary.read_text(),
+            job.process.returncode,
+            stdout,
+            read_outputs(job.output.read_text()),
+            job.summary.read_text(),
             list(self.fake.requests),
         )
+
+
+@dataclass
+class Job:
+    process: subprocess.Popen[str]
+    output: Path
+    summary: Path
 
 
 def _clean_env(job: Path) -> dict[str, str]:

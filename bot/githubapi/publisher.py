@@ -30,7 +30,8 @@ class Session:
 
     ctx: ActionContext
     gh: Github
-    repo: Repository
+    full_name: str
+    repo: Repository  # lazy: its attributes other than the url would cost a request
     identity: Identity
 
 
@@ -64,7 +65,7 @@ def open_session(ctx: ActionContext) -> Session | None:
         return None
     api_url = ctx.environ.get("GITHUB_API_URL", "https://api.github.com")
     gh = connect(api_url, ctx.settings.token)
-    return Session(ctx, gh, gh.get_repo(full_name, lazy=True), Identity(gh))
+    return Session(ctx, gh, full_name, gh.get_repo(full_name), Identity(gh))
 
 
 def report(session: Session, result: ActionResult, number: int | None) -> list[str]:

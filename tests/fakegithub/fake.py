@@ -9,7 +9,7 @@ import itertools
 import os
 import secrets
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ class FakeGitHub:
         self.requests: list[server.LoggedRequest] = []
         self.violations: list[str] = []
         self._failures: list[server.Failure] = []
+        self._hooks: list[tuple[str, str, Callable[[], None]]] = []
         self._ids = {kind: itertools.count(base + 1) for kind, base in _ID_BASES.items()}
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -407,6 +408,21 @@ class FakeGitHub:
                     after,
                 )
             )
+
+    def before_next(self, method: str, path: str, action: Callable[[], None]) -> None:
+        """Run `action` (e.g. a push by someone else) just before the fake handles the next
+        request of `method` whose path matches the glob `path`: a race, made certain."""
+        with self.lock:
+            self._hooks.append((method.upper(), path, action))
+
+    def run_hooks(self, method: str, path: str) -> None:
+        with self.lock:
+            due = [
+                h for h in self._hooks if h[0] in ("*", method) and fnmatch.fnmatchcase(path, h[1])
+            ]
+            for hook in due[:1]:
+                self._hooks.remove(hook)
+                hook[2]()
 
     def take_failure(self, method: str, path: str) -> server.Failure | None:
         for failure in self._failures:

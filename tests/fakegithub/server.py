@@ -209,6 +209,7 @@ def _api(
             raise ApiError(404, "Not Found")
         token = _authenticate(fake, headers.get("Authorization"))
         login = token.login if token else None
+        fake.run_hooks(method, path)
         failure = fake.take_failure(method, path)
         if failure is not None and not failure.after:
             reply = failure.reply(token)
