@@ -21,6 +21,7 @@ from bot.githubapi.client import ApiFailure, connect
 from bot.githubapi.identity import Identity
 from bot.githubapi.statuses import StatusOutcome, set_check_run, set_commit_status
 from bot.githubapi.sticky import CommentOutcome, sync_comment
+from bot.mergecommand import COMMAND
 from bot.prcomment import comment_body, worth_a_comment
 
 
@@ -128,6 +129,7 @@ def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str
         status_name=ctx.settings.status_name,
         previous=previous,
         link=result.link,
+        command=COMMAND,
         full_report=_run_url(ctx.environ),
     )
 
