@@ -19,7 +19,11 @@ for ini sections other than `alembic`; an unconfigured one after its directory. 
 environment sit in `Environment.problems`; a file that cannot be read or parsed at all is a
 `Discovery.problems` entry. Both carry the file and, where it can be found, the key's line.
 `package:path` values are resolved without importing, by looking for the package's directory
-under the prepend_sys_path entries, the config's directory, the tree root and `src/`.
+under the prepend_sys_path entries, the config's directory, the tree root and `src/`. The
+version table comes from `<script_location>/env.py`, read statically by `bot.envpy` with the
+environment's own options (what env.py's `config.get_main_option` would return); what makes
+it uncertain is kept in `Environment.version_table_problems`, reported only where a database
+is read.
 
 Ini files go through the standard library's ConfigParser, exactly as Alembic builds it, so its
 interpolation, comment and duplicate rules hold by construction. The tree sits at a virtual
@@ -43,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.botconfig import BOT_CONFIG_PATH, BotConfig, EnvironmentSpec
+from bot.envpy import VersionTableSetting, cannot_read, read_version_table
 from bot.model import Environment, Problem
 from bot.tree import SKIPPED_DIRS, Tree
 
@@ -216,12 +221,19 @@ def _name(env: Environment) -> str:
 # --- reading config files -----------------------------------------------------------------------
 
 
+def _read_bytes(index: _Index, path: str) -> bytes | OSError:
+    """The file's bytes, or the tree's error: callers word the problem for their file."""
+    try:
+        return index.tree.read(path)
+    except OSError as exc:
+        return exc
+
+
 def _read_text(index: _Index, path: str, problems: list[Problem]) -> str | None:
     """The file decoded like Alembic reads it (UTF-8, universal newlines)."""
-    try:
-        data = index.tree.read(path)
-    except OSError as exc:
-        problems.append(Problem.of("unreadable-file", f"cannot read {path}: {exc}", path))
+    data = _read_bytes(index, path)
+    if isinstance(data, OSError):
+        problems.append(Problem.of("unreadable-file", f"cannot read {path}: {data}", path))
         return None
     try:
         text = data.decode("utf-8")
@@ -706,6 +718,7 @@ def _environment(
     if script_override is None:
         _check_script_dir(index, sources, script)
     _check_encoding(sources, encoding)
+    version_table = _version_table(index, sources, script)
     return Environment(
         name=name or default_name,
         config_path=config_path,
@@ -720,8 +733,45 @@ def _environment(
         output_encoding=encoding if encoding is not None else "utf-8",
         revision_environment=revision_environment,
         post_write_hooks=hooks,
+        version_table=version_table.table,
+        version_table_schema=version_table.schema,
         problems=tuple(sources.problems),
+        version_table_problems=version_table.problems,
     )
+
+
+def _version_table(index: _Index, sources: _Sources, script: str | None) -> VersionTableSetting:
+    """What <script_location>/env.py passes to context.configure, read without running it."""
+    path = index.follow_links(_join(script, "env.py")) if script is not None else None
+    if path is None or path not in index.files:
+        return VersionTableSetting()  # Alembic's defaults
+    data = _read_bytes(index, path)
+    if isinstance(data, OSError):
+        return cannot_read(path, f"the file cannot be read ({data})")
+    main, toml = _env_py_options(sources)
+    return read_version_table(data, path, main, toml)
+
+
+def _env_py_options(sources: _Sources) -> tuple[dict[str, str], dict[str, str]]:
+    """What env.py's `config` holds: the ini section (get_main_option, with [DEFAULT]
+    inheritance) and the string values of [tool.alembic] (get_alembic_option's fallback).
+    Values that fail to interpolate are left out: Alembic would raise on them in env.py."""
+    main: dict[str, str] = {}
+    if sources.ini is not None and sources.ini.parser.has_section(sources.section):
+        for key in sources.ini.parser.options(sources.section):
+            try:
+                main[key] = sources.ini.parser.get(sources.section, key)
+            except configparser.InterpolationError:
+                continue
+    toml: dict[str, str] = {}
+    table = sources.toml.table if sources.toml is not None else {}
+    for key, value in table.items():
+        if isinstance(value, str) and sources.toml is not None:
+            try:
+                toml[key] = value % sources.toml.args
+            except (KeyError, ValueError, TypeError):
+                continue
+    return main, toml
 
 
 def _version_locations(sources: _Sources, locator: _Locator, script: str | None) -> tuple[str, ...]:

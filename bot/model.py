@@ -102,6 +102,8 @@ class ParsedFile:
     path: str
     revision: Revision | None
     problems: tuple[Problem, ...] = ()
+    # The content identity the tree gave (`Tree.oid`): equal ids mean an unchanged file.
+    oid: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -125,4 +127,11 @@ class Environment:
     output_encoding: str = "utf-8"
     revision_environment: bool = False
     post_write_hooks: tuple[str, ...] = ()
+    # Where databases record what they applied: `context.configure(version_table=...,
+    # version_table_schema=...)` in env.py, read statically (bot.envpy); Alembic's defaults.
+    version_table: str = "alembic_version"
+    version_table_schema: str | None = None
     problems: tuple[Problem, ...] = ()
+    # Why the version table above may be a guess (env.py computes it). Kept apart from
+    # `problems`: they matter only to a database of this environment that lacks the table.
+    version_table_problems: tuple[Problem, ...] = ()

@@ -114,11 +114,11 @@ def parse_revision_file(data: bytes, path: str) -> ParsedFile:
     `path` is tree-relative POSIX; it locates problems and its basename feeds Alembic's legacy
     hex-filename fallback. The file is never compiled or executed.
     """
-    text = _decode(data, path)
+    text = decode_source(data, path)
     if isinstance(text, Problem):
         return ParsedFile(path, None, (text,))
     try:
-        tree = _parse(text, path)
+        tree = parse_source(text, path)
         reader = _Reader(
             path,
             scan_expressions=any(hint in text for hint in _EXPRESSION_HINTS),
@@ -139,7 +139,7 @@ def parse_revision_file(data: bytes, path: str) -> ParsedFile:
 # --- bytes -> text ---------------------------------------------------------------------------
 
 
-def _decode(data: bytes, path: str) -> str | Problem:
+def decode_source(data: bytes, path: str) -> str | Problem:
     """The source text, decoded as CPython decodes a module (BOM, PEP 263 cookie, UTF-8)."""
     if len(data) > MAX_FILE_BYTES:
         message = (
@@ -224,7 +224,7 @@ def _line_at(data: bytes, offset: int) -> int:
 # --- text -> syntax tree ---------------------------------------------------------------------
 
 
-def _parse(text: str, path: str) -> ast.Module:
+def parse_source(text: str, path: str) -> ast.Module:
     # Warnings (invalid escape sequences...) must neither reach the user's terminal nor turn
     # into SyntaxError under `-W error`: Alembic would import such a file without failing.
     with warnings.catch_warnings():

@@ -16,6 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from memtree import MemoryTree, write_tree
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.util import asbool
 
 from bot.botconfig import BOT_CONFIG_PATH, BotConfig, EnvironmentSpec
@@ -1283,3 +1284,162 @@ def test_bot_config_duplicate_names() -> None:
 def test_empty_bot_config_environments_scan_the_tree() -> None:
     files = {"alembic.ini": GENERIC_INI, **script_dir("alembic")}
     assert only(found(files, BotConfig())).name == "alembic.ini"
+
+
+# --- the version table env.py configures (bot.envpy) ---------------------------------------------
+
+ENV_PY_MAIN_OPTION = """\
+from alembic import context
+from sqlalchemy import create_engine
+
+config = context.config
+
+
+def run_migrations_online():
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            version_table=config.get_main_option("version_table", "env_py_default"),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()
+"""
+
+SECTIONS_INI = ini("""
+[DEFAULT]
+version_table = shared_versions
+sqlalchemy.url = sqlite:///%(here)s/oracle.db
+
+[first]
+script_location = %(here)s/migrations
+
+[second]
+script_location = %(here)s/migrations
+version_table = second_versions
+""")
+
+
+def test_environments_get_the_version_table_their_env_py_configures() -> None:
+    env_py = "from alembic import context\ncontext.configure(version_table='app_versions')\n"
+    files = {
+        "alembic.ini": ini("[alembic]\nscript_location = db\n"),
+        **script_dir("db"),
+        "db/env.py": env_py,
+    }
+    env = only(found(files))
+    assert (env.version_table, env.version_table_schema, env.problems) == ("app_versions", None, ())
+
+
+def test_env_py_options_are_the_environments_ini_section() -> None:
+    discovery = found({"alembic.ini": SECTIONS_INI, "migrations/env.py": ENV_PY_MAIN_OPTION})
+    assert [(env.name, env.version_table) for env in discovery.environments] == [
+        ("alembic.ini:first", "shared_versions"),  # from [DEFAULT]
+        ("alembic.ini:second", "second_versions"),
+    ]
+
+
+@pytest.mark.parametrize("section", ["first", "second"])
+def test_env_py_version_table_matches_alembic_stamp(
+    section: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real Alembic, run on this test's own env.py, creates the table discovery names."""
+    files = {
+        "alembic.ini": SECTIONS_INI,
+        "migrations/env.py": ENV_PY_MAIN_OPTION,
+        "migrations/versions/a1_first.py": 'revision = "a1"\ndown_revision = None\n',
+    }
+    env = named(found(files), f"alembic.ini:{section}")
+    write_tree(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    command.stamp(Config("alembic.ini", ini_section=section), "head")
+    engine = create_engine(f"sqlite:///{tmp_path / 'oracle.db'}")
+    try:
+        assert inspect(engine).get_table_names() == [env.version_table]
+    finally:
+        engine.dispose()
+
+
+def test_pyproject_environment_reads_tool_alembic_through_get_alembic_option() -> None:
+    files = {
+        "pyproject.toml": ini("""
+            [tool.alembic]
+            script_location = "%(here)s/migrations"
+            version_table = "toml_versions"
+            version_table_schema = "audit"
+            """),
+        **script_dir("migrations"),
+        "migrations/env.py": (
+            "from alembic import context\nconfig = context.config\ncontext.configure(\n"
+            '    version_table=config.get_alembic_option("version_table"),\n'
+            '    version_table_schema=config.get_main_option("version_table_schema"),\n'
+            ")\n"
+        ),
+    }
+    env = only(found(files))
+    # get_main_option never reads pyproject.toml, so the schema stays Alembic's default.
+    assert (env.version_table, env.version_table_schema, env.problems) == (
+        "toml_versions",
+        None,
+        (),
+    )
+
+
+def test_unconfigured_and_bot_config_environments_read_env_py() -> None:
+    env_py = 'from alembic import context\ncontext.configure(version_table_schema="legacy")\n'
+    files = {**script_dir("legacy"), "legacy/env.py": env_py}
+    scanned = only(found(files))
+    assert (scanned.version_table, scanned.version_table_schema) == ("alembic_version", "legacy")
+    assert codes(scanned.problems) == ["unconfigured-environment"]
+    listed = only(found(files, spec(script_location="legacy")))
+    assert (listed.version_table, listed.version_table_schema) == ("alembic_version", "legacy")
+    flask = only(
+        found(
+            {**files, "legacy/alembic.ini": ini("[alembic]\n")},
+            spec(config="legacy/alembic.ini", script_location="legacy"),
+        )
+    )
+    assert flask.version_table_schema == "legacy"
+
+
+def test_symlinked_env_py_is_followed() -> None:
+    env_py = 'from alembic import context\ncontext.configure(version_table="shared")\n'
+    files = {
+        "alembic.ini": ini("[alembic]\nscript_location = db\n"),
+        **script_dir("db"),
+        "shared/env.py": env_py,
+    }
+    del files["db/env.py"]
+    env = only(discover(MemoryTree(files, links={"db/env.py": "../shared/env.py"})))
+    assert (env.version_table, env.problems) == ("shared", ())
+
+
+def test_unusable_env_py_is_a_warning_and_the_environment_is_kept() -> None:
+    """The warnings wait in version_table_problems: only a database of the environment that
+    lacks the guessed table makes them worth saying (bot.databases)."""
+    files = {"alembic.ini": ini("[alembic]\nscript_location = db\n"), **script_dir("db")}
+    broken = only(found({**files, "db/env.py": "def run(:\n    pass\n"}))
+    assert broken.problems == ()
+    problem = single_problem(broken.version_table_problems, "config-warning")
+    assert (problem.path, problem.line, problem.severity) == ("db/env.py", 1, "warning")
+    assert problem.message.startswith("db/env.py line 1: Python cannot parse it")
+    assert broken.version_table == "alembic_version"
+    del files["db/env.py"]
+    unreadable = only(discover(MemoryTree(files, unreadable=["db/env.py"])))
+    problem = single_problem(unreadable.version_table_problems, "config-warning")
+    assert "db/env.py: the file cannot be read (" in problem.message
+    assert codes(unreadable.version_table_problems) == ["config-warning"]
+
+
+def test_missing_env_py_is_the_default_without_a_problem() -> None:
+    files = {"alembic.ini": ini("[alembic]\nscript_location = db\n"), "db/versions/a.py": ""}
+    env = only(found(files))
+    assert (env.version_table, env.version_table_schema, env.problems) == (
+        "alembic_version",
+        None,
+        (),
+    )
