@@ -1,11 +1,15 @@
 # Every target creates .venv on first use, so a fresh machine needs only Python 3.10+ and git
-# (and npm for the tests, which fetch GitHub's OpenAPI description from the npm registry).
+# (and npm for the tests, which fetch GitHub's OpenAPI description from the npm registry; on
+# Debian or Ubuntu, `make test` installs PostgreSQL itself).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # GitHub's OpenAPI descriptions, which the tests' fake GitHub validates every response against.
 NPM_STAMP := tests/node_modules/.package-lock.json
+# PostgreSQL's programs, from which the tests start a throw-away server (tests/pgserver.py).
+PG_BINARIES ?= /usr/lib/postgresql/*/bin
+PG_STAMP := $(VENV)/.postgresql
 
 .PHONY: demo test lint bench clean
 
@@ -21,10 +25,29 @@ $(NPM_STAMP): tests/package.json tests/package-lock.json
 demo: $(STAMP)
 	$(BIN)/alembic-heads-bot demo
 
-test: $(STAMP) $(NPM_STAMP)
+# Debian's postgresql package, unless some PostgreSQL is already there: apt-get as root, else
+# through sudo. The package's own cluster is not used; the tests make their own.
+$(PG_STAMP): | $(STAMP)
+	@if ! ls $(PG_BINARIES)/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	    if [ "$$(id -u)" = 0 ]; then sudo=; \
+	    elif command -v sudo >/dev/null; then sudo=sudo; \
+	    else echo "make: the tests need PostgreSQL: as root, run" \
+	        "apt-get install postgresql (neither root nor sudo here)" >&2; exit 1; fi; \
+	    if ! command -v apt-get >/dev/null; then echo "make: the tests need PostgreSQL" \
+	        "(initdb under $(PG_BINARIES) or on PATH), and there is no apt-get to install it" >&2; \
+	        exit 1; fi; \
+	    set -x; \
+	    $$sudo apt-get update -q && \
+	    $$sudo env DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends postgresql && \
+	    ls $(PG_BINARIES)/initdb || exit 1; \
+	fi
+	touch $@
+
+test: $(STAMP) $(NPM_STAMP) $(PG_STAMP)
 	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/ruff format --check bot tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 # The `fake_github` fixture: a GitHub on loopback whose every answer is checked against
-# GitHub's published OpenAPI description.
-pytest_plugins = ["fakegithub.plugin"]
+# GitHub's published OpenAPI description. `postgres_url` and `postgres_database`: a real
+# PostgreSQL server on loopback, started once per session.
+pytest_plugins = ["fakegithub.plugin", "pgserver"]
 
 
 @pytest.fixture(autouse=True)
