@@ -227,6 +227,7 @@ def prepare(environ: Mapping[str, str], log: WorkflowLog | None = None) -> Actio
 
 def evaluate(ctx: ActionContext) -> ActionResult:
     """Fetch the base tip and the head, judge the merge. Raises ActionError."""
+    from bot.databases import DatabaseReader
     from bot.gitsource import SourceError
     from bot.pullrequest import analyse
     from bot.scan import EnvironmentNotFound
@@ -237,7 +238,13 @@ def evaluate(ctx: ActionContext) -> ActionResult:
     mark_safe_directories(ctx)
     fetch(ctx, target)
     try:
-        verdict = analyse(ctx.repository, BASE_REF, HEAD_REF, config=ctx.settings.config)
+        verdict = analyse(
+            ctx.repository,
+            BASE_REF,
+            HEAD_REF,
+            config=ctx.settings.config,
+            databases=DatabaseReader(ctx.environ),
+        )
     except (SourceError, EnvironmentNotFound, ValueError) as exc:
         raise ActionError(str(exc)) from exc
     commits = verdict.commits
@@ -514,13 +521,13 @@ def _last_line(stderr: str) -> str:
 
 
 def exit_code(verdict: Verdict, fail_on: str) -> int:
-    """new-heads: fail when the verdict fails; problems: only when the problems or hazards
-    rule fails; never: 0."""
+    """new-heads: fail when the verdict fails; problems: only when a rule about broken files or
+    rewritten history (problems, hazards, applied-revisions) fails; never: 0."""
     if fail_on == "never":
         return EXIT_OK
     failed = set(verdict.failed_rules)
     if fail_on == "problems":
-        failed &= {"problems", "hazards"}
+        failed &= {"problems", "hazards", "applied-revisions"}
     return EXIT_FAILED if failed else EXIT_OK
 
 

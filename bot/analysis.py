@@ -25,6 +25,14 @@ Rules, each "fail", "warn" or "ignore" by `Policy`:
   problems entirely.
 - `hazards`: the pull request deletes a revision that is on the base tip, or changes its
   `revision` id, `down_revision` or `depends_on`: databases may already have applied it.
+- `applied-revisions`: such a hazard hits a revision that a named database (`bot.deployed`)
+  has applied, or the pull request edits the file of one (`edited-revision`): not "may" but
+  "has". Applied means below a version-table row in the base tip's graph, or, for a row the
+  base tip lacks (a branch deployed to staging), in the PR head's graph.
+
+Databases (`DatabaseState`, read by a shell) are judged per environment: the rows the merged
+code lacks, the pull request's revisions not applied yet, and what `alembic upgrade heads`
+would run after the merge. A database that could not be read is a note, never a failure.
 
 `Verdict.as_dict()` is the JSON of `check --format json`. Its shape (keys are stable; lists
 keep Alembic's load order where there is one):
@@ -50,7 +58,10 @@ keep Alembic's load order where there is one):
         "new_heads": [{"revision", "path", "line", "parents": [id, ...],
                        "collides_with": [id, ...], "common_ancestor": id | null}, ...],
         "new_branch_points": [id, ...],
-        "hazards": [{"code", "revision", "path", "line", "message"}, ...],
+        "hazards": [{"code", "revision", "path", "line", "message",
+                     "databases": [name, ...]}, ...],   # databases that applied it
+        "databases": [{"name", "table", "error": str | null, "current": [id, ...] | null,
+                       "unknown": [id, ...], "pending": [id, ...], "upgrade": [id, ...]}, ...],
         "problems": [FLAGGED_PROBLEM, ...],
         "merge_plan": {"env_name", "heads": [id, ...], "note": str | null,
                        "missing_on_head": [id, ...]} | null,  # heads the PR branch lacks
@@ -69,21 +80,23 @@ introduced: there is nothing to compare with.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from bot.botconfig import Policy
+from bot.deployed import DatabaseState, applied, still_to_run, unknown
 from bot.graph import Graph, build_graph
 from bot.model import Problem, Revision
 from bot.scan import EnvironmentScan, TreeScan
 
-PULL_REQUEST_RULES = ("new-heads", "new-branch-points", "problems", "hazards")
+PULL_REQUEST_RULES = ("new-heads", "new-branch-points", "problems", "hazards", "applied-revisions")
 TREE_RULES = ("new-heads", "problems")
 HAZARD_CODES = (
     "deleted-revision",
     "renamed-revision",
     "reparented-revision",
     "changed-dependencies",
+    "edited-revision",  # only reported for a revision a named database applied
 )
 
 _OUTCOMES = {"fail": "fail", "warn": "warn", "ignore": "ignored"}
@@ -172,6 +185,7 @@ class Hazard:
     path: str
     line: int | None
     message: str
+    databases: tuple[str, ...] = ()  # the named databases that applied the revision
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -180,6 +194,31 @@ class Hazard:
             "path": self.path,
             "line": self.line,
             "message": self.message,
+            "databases": list(self.databases),
+        }
+
+
+@dataclass(frozen=True)
+class DatabaseFinding:
+    """One named database of an environment, against the merged tree."""
+
+    name: str
+    table: str
+    error: str | None  # why it could not be read; the rest is empty then
+    current: tuple[str, ...] | None  # its version table; None when it has none
+    unknown: tuple[str, ...]  # rows the merged code has no revision for
+    pending: tuple[str, ...]  # the pull request's revisions it has not applied
+    upgrade: tuple[str, ...]  # what `alembic upgrade heads` would run after the merge
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "table": self.table,
+            "error": self.error,
+            "current": None if self.current is None else list(self.current),
+            "unknown": list(self.unknown),
+            "pending": list(self.pending),
+            "upgrade": list(self.upgrade),
         }
 
 
@@ -244,8 +283,13 @@ class EnvironmentVerdict(_Ruled):
     merge_plan: MergePlan | None
     conflicts: tuple[str, ...]
     notes: tuple[str, ...]
+    databases: tuple[DatabaseFinding, ...] = ()
     # The merged tree's graph, for reports that draw it; not part of the JSON.
     graph: Graph | None = field(default=None, compare=False, repr=False)
+    # Revision -> the named databases that applied it (for diagrams and the rebase refusal).
+    applied_in: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def as_dict(self) -> dict[str, object]:
         plan = self.merge_plan.as_dict() if self.merge_plan is not None else None
@@ -270,6 +314,7 @@ class EnvironmentVerdict(_Ruled):
             "merge_plan": plan,
             "conflicts": list(self.conflicts),
             "notes": list(self.notes),
+            "databases": [d.as_dict() for d in self.databases],
         }
 
 
@@ -322,6 +367,7 @@ def judge(
     policy: Policy,
     conflicts: Sequence[str] = (),
     commits: Commits | None = None,
+    databases: Sequence[DatabaseState] = (),
 ) -> Verdict:
     """The verdict on a pull request, from scans of its four trees (see the module docstring)."""
     base_envs, head_envs = _by_name(base), _by_name(head)
@@ -329,7 +375,13 @@ def judge(
     known = _problem_keys(base.all_problems())
     environments = tuple(
         _judge_environment(
-            _Sides(env, base_envs.get(name), fork_envs.get(name), head_envs.get(name)),
+            _Sides(
+                env,
+                base_envs.get(name),
+                fork_envs.get(name),
+                head_envs.get(name),
+                _of_environment(databases, name),
+            ),
             policy,
             known,
             conflicts,
@@ -337,7 +389,10 @@ def judge(
         for name, env in _by_name(merged).items()
     )
     removed = tuple(name for name in base_envs if name not in {e.name for e in environments})
-    notes = tuple(_removed_note(name) for name in removed)
+    notes = (
+        *(_removed_note(name) for name in removed),
+        *_unplaced_notes(databases, {e.name for e in environments}),
+    )
     problems = _flag(merged.problems, known, policy)
     rules = _roll_up(PULL_REQUEST_RULES, environments, problems, policy)
     return Verdict(
@@ -345,14 +400,37 @@ def judge(
     )
 
 
-def judge_tree(scan: TreeScan, policy: Policy, commits: Commits | None = None) -> Verdict:
+def judge_tree(
+    scan: TreeScan,
+    policy: Policy,
+    commits: Commits | None = None,
+    databases: Sequence[DatabaseState] = (),
+) -> Verdict:
     """The verdict on one tree alone: several unexplained heads, or any error, is a violation."""
     environments = tuple(
-        _judge_environment(_Sides(env), policy, None, ()) for env in _by_name(scan).values()
+        _judge_environment(
+            _Sides(env, databases=_of_environment(databases, name)), policy, None, ()
+        )
+        for name, env in _by_name(scan).items()
     )
     problems = _flag(scan.problems, None, policy)
     rules = _roll_up(TREE_RULES, environments, problems, policy)
-    return Verdict("tree", commits, environments, problems, (), (), rules)
+    notes = _unplaced_notes(databases, {e.name for e in environments})
+    return Verdict("tree", commits, environments, problems, (), (), rules, notes)
+
+
+def _of_environment(databases: Sequence[DatabaseState], name: str) -> tuple[DatabaseState, ...]:
+    return tuple(state for state in databases if state.environment == name)
+
+
+def _unplaced_notes(databases: Sequence[DatabaseState], names: Collection[str]) -> list[str]:
+    """Databases whose environment is not judged: say so rather than drop them silently."""
+    return [
+        f"The database {state.name} is not checked: "
+        + (state.error or f"its environment {state.environment} is not in the merged tree.")
+        for state in databases
+        if state.environment not in names
+    ]
 
 
 # --- one environment -------------------------------------------------------------------------
@@ -366,6 +444,7 @@ class _Sides:
     base: EnvironmentScan | None = None
     fork: EnvironmentScan | None = None
     head: EnvironmentScan | None = None
+    databases: tuple[DatabaseState, ...] = ()
 
 
 def _judge_environment(
@@ -381,14 +460,18 @@ def _judge_environment(
     unexplained, base_unexplained = _unexplained(graph), _unexplained(base_graph)
     added, modified, removed = _changes(sides) if pull_request else ((), (), ())
     new_points = _open_branch_points(graph, base_graph)
-    hazards = _hazards(sides.base, sides.merged)
+    done = {state.name: _applied_by(sides, state) for state in sides.databases if state.read}
+    applied_in = _applied_in(done)
+    hazards = _hazards(sides.base, sides.merged, applied_in)
     problems = _flag(sides.merged.problems, known, policy)
     env_conflicts = _conflicts_of(sides, conflicts)
     violated = {
         "new-heads": len(unexplained) > max(1, len(base_unexplained)),
         "new-branch-points": bool(new_points),
         "problems": _has_new_error(problems),
-        "hazards": bool(hazards),
+        # An edit is only a hazard once a database applied the old text: that rule alone.
+        "hazards": any(hazard.code != "edited-revision" for hazard in hazards),
+        "applied-revisions": any(hazard.databases for hazard in hazards),
     }
     rules = PULL_REQUEST_RULES if pull_request else TREE_RULES
     return EnvironmentVerdict(
@@ -409,7 +492,48 @@ def _judge_environment(
         merge_plan=_merge_plan(sides, unexplained),
         conflicts=env_conflicts,
         notes=_notes(env_conflicts, base_unexplained, unexplained, pull_request),
+        databases=tuple(_database(state, graph, done, added) for state in sides.databases),
         graph=graph,
+        applied_in=applied_in,
+    )
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+def _applied_by(sides: _Sides, state: DatabaseState) -> set[str]:
+    """What the database applied, in the history it ran: the base tip's graph, and for rows
+    the base tip lacks (a branch deployed to staging) the PR head's. Not the merged graph: a
+    pull request that re-parents a revision would rewrite what the database is said to hold."""
+    rows = state.rows or ()
+    base_graph = sides.base.graph if sides.base is not None else _EMPTY_GRAPH
+    head_graph = (sides.head or sides.merged).graph
+    beyond_base = (row for row in rows if row not in base_graph.revisions)
+    return applied(base_graph, rows) | applied(head_graph, beyond_base)
+
+
+def _applied_in(done: Mapping[str, set[str]]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for name, revisions in done.items():
+        for rev in revisions:
+            found[rev] = (*found.get(rev, ()), name)
+    return found
+
+
+def _database(
+    state: DatabaseState, graph: Graph, done: Mapping[str, set[str]], added: Sequence[str]
+) -> DatabaseFinding:
+    if not state.read:
+        return DatabaseFinding(state.name, state.table, state.error, None, (), (), ())
+    applied_here = done[state.name]
+    return DatabaseFinding(
+        name=state.name,
+        table=state.table,
+        error=None,
+        current=state.rows,
+        unknown=unknown(graph, state.rows or ()),
+        pending=tuple(r for r in added if r in graph.revisions and r not in applied_here),
+        upgrade=still_to_run(graph, applied_here),
     )
 
 
@@ -528,27 +652,68 @@ def _is_are(ids: Sequence[str]) -> str:
 # --- hazards ---------------------------------------------------------------------------------
 
 
-def _hazards(base: EnvironmentScan | None, merged: EnvironmentScan) -> tuple[Hazard, ...]:
-    """Revisions of the base tip that the merged tree deletes or rewrites."""
+def _hazards(
+    base: EnvironmentScan | None,
+    merged: EnvironmentScan,
+    applied_in: Mapping[str, tuple[str, ...]],
+) -> tuple[Hazard, ...]:
+    """Revisions of the base tip that the merged tree deletes or rewrites, and edits to the
+    files of revisions a named database applied."""
     if base is None:
         return ()
     old, new = base.graph.revisions, merged.graph.revisions
     at_path = {rev.path: rev for rev in new.values()}
     unreadable = {f.path for f in merged.files if f.revision is None}
+    edited = _edited_files(base, merged)
     hazards: list[Hazard] = []
     for rev_id, rev in old.items():
         now = new.get(rev_id)
         if not rev.complete or (now is not None and not now.complete):
             continue  # an unreadable value is unknown, not changed; its problem is reported
+        found: list[Hazard] = []
         if now is not None:
-            hazards += _rewrites(rev, now)
-            continue
-        successor = at_path.get(rev.path)
-        if successor is not None and successor.revision not in old:
-            hazards.append(_renamed(rev, successor))
+            found = _rewrites(rev, now)
+            if not found and applied_in.get(rev_id) and (rev.path, now.path) in edited:
+                found = [_edited(now, applied_in[rev_id])]
+        elif (successor := at_path.get(rev.path)) is not None and successor.revision not in old:
+            found = [_renamed(rev, successor)]
         elif rev.path not in unreadable:
-            hazards.append(_deleted(rev))
+            found = [_deleted(rev)]
+        hazards += (_applied(hazard, applied_in.get(rev_id, ())) for hazard in found)
     return tuple(hazards)
+
+
+def _edited_files(base: EnvironmentScan, merged: EnvironmentScan) -> set[tuple[str, str]]:
+    """(base path, merged path) pairs of revision files whose bytes differ."""
+    before = {f.revision.revision: f for f in base.files if f.revision is not None}
+    return {
+        (old.path, f.path)
+        for f in merged.files
+        if f.revision is not None
+        and (old := before.get(f.revision.revision)) is not None
+        and old.oid != f.oid
+    }
+
+
+def _applied(hazard: Hazard, databases: tuple[str, ...]) -> Hazard:
+    if not databases or hazard.databases:
+        return hazard
+    where = f"{_listing(databases)} {'have' if len(databases) > 1 else 'has'} applied it"
+    return replace(hazard, databases=databases, message=f"{hazard.message} ({where}.)")
+
+
+def _edited(rev: Revision, databases: tuple[str, ...]) -> Hazard:
+    return Hazard(
+        "edited-revision",
+        rev.revision,
+        rev.path,
+        rev.line_of("revision"),
+        f"This pull request edits {rev.path} (revision {rev.revision}), which "
+        f"{_listing(databases)} already applied. Alembic never runs a revision twice, so the "
+        "edit reaches only new databases and the schemas drift apart. Undo the edit and put "
+        "the change in a new revision.",
+        databases,
+    )
 
 
 def _rewrites(old: Revision, new: Revision) -> list[Hazard]:

@@ -19,6 +19,13 @@ Every key is optional; an absent file means "discover environments, default poli
       hazards: fail
       new-branch-points: warn
       ignore: [duplicate-file] # problem codes never reported
+      applied-revisions: fail  # a PR edits a revision a named database applied
+    databases:             # deployed databases whose applied revisions the verdict weighs
+      - name: production                   # what reports show (never the URL)
+        url_env: PRODUCTION_DATABASE_URL   # the environment variable holding the URL
+        environment: alembic.ini           # needed when the repository has several
+        version_table: alembic_version     # default: what env.py configures, else Alembic's
+        version_table_schema: public
 
 An entry needs `config`, `script_location` or both; with both, `script_location` overrides the
 file's value the way `Config.set_main_option` does. `version_locations` replaces what the
@@ -26,13 +33,15 @@ config says. Every path here is relative to the repository root. When `environme
 non-empty list, only those environments are checked and the tree is not scanned.
 
 Unknown keys, wrong types and bad values are `config-error` problems with the line they sit on;
-the rest of the file still applies.
+the rest of the file still applies. A database URL is never written in this file (it would be
+public and hold a password): `url_env` names the variable the workflow fills from a secret.
 """
 
 from __future__ import annotations
 
 import difflib
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -51,10 +60,13 @@ _RULES = {
     "problems": "problems",
     "hazards": "hazards",
     "new-branch-points": "new_branch_points",
+    "applied-revisions": "applied_revisions",
 }
 _POLICY_KEYS = (*_RULES, "ignore")
-_TOP_KEYS = ("environments", "policy")
+_TOP_KEYS = ("environments", "policy", "databases")
 _SPEC_KEYS = ("name", "config", "section", "script_location", "version_locations")
+_DATABASE_KEYS = ("name", "url_env", "environment", "version_table", "version_table_schema")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -90,10 +102,26 @@ class Policy:
     problems: str = "fail"
     hazards: str = "fail"
     new_branch_points: str = "warn"
+    applied_revisions: str = "fail"
     ignore_codes: frozenset[str] = frozenset()
 
 
-RULES = ("new-heads", "problems", "hazards", "new-branch-points")
+RULES = tuple(_RULES)
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    """One deployed database: its URL is read from the variable `url_env` when the bot runs.
+
+    `version_table` and `version_table_schema` override what env.py configures (None: keep it).
+    """
+
+    name: str
+    url_env: str
+    environment: str | None = None
+    version_table: str | None = None
+    version_table_schema: str | None = None
+    line: int | None = field(default=None, compare=False)
 
 
 def with_overrides(policy: Policy, overrides: Mapping[str, str]) -> Policy:
@@ -111,6 +139,7 @@ def with_overrides(policy: Policy, overrides: Mapping[str, str]) -> Policy:
 class BotConfig:
     environments: tuple[EnvironmentSpec, ...] = ()
     policy: Policy = Policy()
+    databases: tuple[DatabaseSpec, ...] = ()
 
 
 def load_bot_config(
@@ -182,7 +211,8 @@ class _Reader:
             environments = self.environments(top["environments"])
         if "policy" in top:
             policy = self.policy(top["policy"])
-        return BotConfig(environments, policy)
+        databases = self.databases(top["databases"]) if "databases" in top else ()
+        return BotConfig(environments, policy, databases)
 
     def mapping(
         self, node: yaml.Node, where: str, allowed: tuple[str, ...]
@@ -277,6 +307,58 @@ class _Reader:
         if any(path is None for path in paths):
             return None
         return tuple(dict.fromkeys(path for path in paths if path is not None))
+
+    def databases(self, node: yaml.Node) -> tuple[DatabaseSpec, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"databases must be a list of mappings, not {_describe(node)}")
+            return ()
+        specs: list[DatabaseSpec] = []
+        for item in node.value:
+            spec = self.database(item)
+            if spec is not None and any(spec.name == other.name for other in specs):
+                self.error(item, f"two databases entries are named {spec.name!r}")
+            elif spec is not None:
+                specs.append(spec)
+        return tuple(specs)
+
+    def database(self, node: yaml.Node) -> DatabaseSpec | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"a databases entry must be a mapping, not {_describe(node)}")
+            return None
+        if self._writes_url(node):
+            return None
+        start = len(self.problems)
+        values = self.mapping(node, "a databases entry", _DATABASE_KEYS)
+        text = {key: self.string(value, key) for key, value in values.items()}
+        for key in ("name", "url_env"):
+            if key not in values:
+                self.error(node, f"a databases entry needs {key!r}")
+        variable = text.get("url_env")
+        if variable is not None and not _VARIABLE.match(variable):
+            self.error(values["url_env"], f"url_env {variable!r} is not a variable name")
+        if len(self.problems) > start:
+            return None
+        return DatabaseSpec(
+            name=str(text["name"]),
+            url_env=str(variable),
+            environment=text.get("environment"),
+            version_table=text.get("version_table"),
+            version_table_schema=text.get("version_table_schema"),
+            line=_line(node),
+        )
+
+    def _writes_url(self, node: yaml.MappingNode) -> bool:
+        """A URL written in the file is refused outright: it would publish the password."""
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value in ("url", "uri"):
+                self.error(
+                    key_node,
+                    "a database URL must not be written in the bot config (it is public and "
+                    "would expose the password): put it in a secret and name the environment "
+                    "variable holding it with url_env",
+                )
+                return True
+        return False
 
     def policy(self, node: yaml.Node) -> Policy:
         values = self.mapping(node, "policy", _POLICY_KEYS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.botconfig import load_bot_config
+from bot.botconfig import RULES, load_bot_config
 from bot.diagram import FORMATS, render
 from bot.headsview import heads_dict, heads_text, problem_line
 from bot.report import Sides, markdown_report, text_report
-from bot.scan import EnvironmentNotFound, ParseCache, TreeScan, scan_tree
+from bot.scan import EnvironmentNotFound, EnvironmentScan, ParseCache, TreeScan, scan_tree
 from bot.tree import Tree
 
 if TYPE_CHECKING:
@@ -99,6 +100,42 @@ def run_graph(args: argparse.Namespace) -> int:
     return report_problems(scan)
 
 
+def run_current(args: argparse.Namespace) -> int:
+    from bot.headsview import current_dict, current_summary, current_text
+    from bot.versiontable import DatabaseUnreadable, read_applied, safe_url
+
+    scan = scan_source(args.path, args.rev, args.config, args.env)
+    env_scan = _one_environment(scan)
+    env = env_scan.environment
+    table = args.version_table or env.version_table
+    schema = args.version_table_schema or env.version_table_schema
+    shown = f"{schema}.{table}" if schema else table
+    database = safe_url(args.database_url)
+    try:
+        rows = read_applied(args.database_url, table, schema, timeout=args.timeout)
+    except DatabaseUnreadable as exc:
+        raise UsageError(f"cannot read {database}: {exc}") from exc
+    if args.json:
+        print(json.dumps(current_dict(env_scan, database, shown, rows), indent=2))
+    else:
+        for line in current_text(env_scan.graph, rows or ()):
+            print(line)
+    summary, readable = current_summary(env_scan.graph, shown, rows)
+    print(f"alembic-heads-bot: {summary}", file=sys.stderr)
+    if rows is None and not args.version_table:
+        for problem in env.version_table_problems:  # why the table name may be wrong
+            print(problem_line(problem), file=sys.stderr)
+    failed = report_problems(scan) == EXIT_FAILED
+    return EXIT_FAILED if failed or not readable else EXIT_OK
+
+
+def _one_environment(scan: TreeScan) -> EnvironmentScan:
+    if len(scan.environments) == 1:
+        return scan.environments[0]
+    names = ", ".join(e.environment.name for e in scan.environments) or "none found"
+    raise UsageError(f"current reads one environment's database: pass --env ({names})")
+
+
 def _default_base(repo: str) -> str | None:
     """The upstream of the current branch, when it has one."""
     from bot.gitsource import SourceError, open_repo, upstream_branch
@@ -136,6 +173,7 @@ def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
     """The branch merged into its base when a base is known, else the single tree judged."""
     from bot.analysis import judge_tree
     from bot.botconfig import with_overrides
+    from bot.databases import DatabaseReader
     from bot.gitsource import SourceError
     from bot.pullrequest import analyse
 
@@ -144,12 +182,15 @@ def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
             with parse_cache() as cache:
                 verdict = analyse(
                     job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
-                    overrides=job.overrides, cache=cache,
+                    overrides=job.overrides, cache=cache, databases=DatabaseReader(os.environ),
                 )  # fmt: skip
             return verdict, Sides(base=job.base, head=job.head or "this branch")
         scan = scan_source(job.repo, job.head, job.config, job.env)
-        policy = load_bot_config(open_tree(job.repo, job.head))[0].policy
-        verdict = judge_tree(scan, with_overrides(policy, job.overrides))
+        bot_config = load_bot_config(open_tree(job.repo, job.head))[0]
+        environments = [e.environment for e in scan.environments]
+        databases = DatabaseReader(os.environ).read(bot_config.databases, environments)
+        policy = with_overrides(bot_config.policy, job.overrides)
+        verdict = judge_tree(scan, policy, databases=databases)
         return verdict, Sides(head=job.head or "the working tree")
     except (SourceError, ValueError, EnvironmentNotFound) as exc:
         raise UsageError(str(exc)) from exc
@@ -226,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     heads.add_argument("--json", action="store_true", help="print the graph summary as JSON")
     heads.set_defaults(run=run_heads)
 
+    current = commands.add_parser(
+        "current", help="show what a database has applied, like `alembic current`"
+    )
+    _source_arguments(current)
+    current.add_argument(
+        "--database-url", required=True, metavar="URL",
+        help="SQLAlchemy URL of the database (read only; never written)",
+    )  # fmt: skip
+    current.add_argument("--version-table", help="default: what env.py configures")
+    current.add_argument("--version-table-schema", help="default: what env.py configures")
+    current.add_argument("--timeout", type=float, default=10.0, help="seconds (default: 10)")
+    current.add_argument("--json", action="store_true", help="print the rows and pending as JSON")
+    current.set_defaults(run=run_current)
+
     graph = commands.add_parser("graph", help="draw the revision graph")
     _source_arguments(graph)
     graph.add_argument("--format", choices=FORMATS, default="text")
@@ -240,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     check.add_argument(
         "--policy", action="append", default=[], metavar="RULE=OUTCOME",
-        help="override a rule: new-heads, problems, hazards, new-branch-points = fail|warn|ignore",
+        help=f"override a rule: {', '.join(RULES)} = fail|warn|ignore",
     )  # fmt: skip
     check.set_defaults(run=run_check)
 

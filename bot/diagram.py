@@ -7,7 +7,7 @@ Text follows `alembic history`: newest first, one line per revision,
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from bot.graph import Graph
 
@@ -43,10 +43,12 @@ def newest_first(graph: Graph, keep: Collection[str]) -> list[str]:
     return order + [r for r in graph.revisions if r in keep and r not in order]
 
 
-def marks(graph: Graph, rev: str, *, tree_indicators: bool = True) -> list[str]:
-    """Alembic's markers for one revision: labels, head; branch and merge points as well with
-    `tree_indicators` (as `history` shows them, but `heads` does not)."""
-    found = [f"({', '.join(graph.labels_of(rev))})"] if graph.labels_of(rev) else []
+def marks(
+    graph: Graph, rev: str, *, tree_indicators: bool = True, labels: bool = True
+) -> list[str]:
+    """Alembic's markers for one revision: labels (which `current` leaves out), head; branch
+    and merge points as well with `tree_indicators` (as `history` shows them, not `heads`)."""
+    found = [f"({', '.join(graph.labels_of(rev))})"] if labels and graph.labels_of(rev) else []
     if rev in graph.heads:
         found.append("(head)" if rev in graph.real_heads else "(effective head)")
     if not tree_indicators:
@@ -81,11 +83,16 @@ def _mermaid_text(text: str) -> str:
     )
 
 
-def mermaid(graph: Graph, keep: Collection[str]) -> str:
+def mermaid(
+    graph: Graph, keep: Collection[str], applied_in: Mapping[str, tuple[str, ...]] | None = None
+) -> str:
+    """`applied_in` (revision -> databases) marks what databases applied: a green border, and
+    the names on the revisions each database is at."""
+    applied_in = applied_in or {}
     ids = {rev: f"r{i}" for i, rev in enumerate(graph.revisions) if rev in keep}
     lines = ["flowchart BT"]
     for rev in newest_first(graph, keep):
-        label = " ".join([rev, *marks(graph, rev)])
+        label = " ".join([rev, *marks(graph, rev), *_current_in(graph, rev, applied_in)])
         doc = _short_doc(graph.revisions[rev].doc)
         text = _mermaid_text(f"{label}<br/>{doc}" if doc else label).replace("#lt;br/#gt;", "<br/>")
         lines.append(f'    {ids[rev]}["{text}"]')
@@ -104,7 +111,22 @@ def mermaid(graph: Graph, keep: Collection[str]) -> str:
     if points:
         lines += ["    classDef branchpoint fill:#fff8c5,stroke:#9a6700"]
         lines.append(f"    class {','.join(points)} branchpoint")
+    applied = [ids[r] for r in ids if r in applied_in]
+    if applied:
+        lines += ["    classDef applied stroke:#1a7f37,stroke-width:3px"]
+        lines.append(f"    class {','.join(applied)} applied")
     return "\n".join(lines) + "\n"
+
+
+def _current_in(graph: Graph, rev: str, applied_in: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """`(current: prod)` on the highest revision each database applied: Alembic's `(current)`,
+    with the database named."""
+    names = [
+        name
+        for name in applied_in.get(rev, ())
+        if not any(name in applied_in.get(child, ()) for child in graph.dependents.get(rev, ()))
+    ]
+    return [f"(current: {', '.join(names)})"] if names else []
 
 
 def _dot_text(text: str) -> str:

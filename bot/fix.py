@@ -165,6 +165,13 @@ def _reparent_head(
             f"[{env.name}] {head.revision} is on the base branch already: re-parenting it would "
             "rewrite history that databases may have applied; use the merge strategy"
         )
+    databases = env.applied_in.get(first)
+    if databases:
+        raise FixRefused(
+            f"[{env.name}] {first} is applied in {', '.join(databases)}: re-parenting it would "
+            "rewrite the history those databases recorded. Use the merge strategy: a merge "
+            "migration is safe for every database."
+        )
     rev = graph.revisions[first]
     new_parents = head.collides_with
     try:

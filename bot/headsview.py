@@ -1,8 +1,10 @@
-"""A tree scan -> what `heads` prints: Alembic-style text, or the documented JSON shape."""
+"""A tree scan -> what `heads` and `current` print: Alembic-style text, or JSON."""
 
 from __future__ import annotations
 
+from bot import deployed
 from bot.diagram import marks
+from bot.graph import Graph
 from bot.model import Problem
 from bot.scan import EnvironmentScan, TreeScan
 
@@ -51,3 +53,44 @@ def heads_dict(scan: TreeScan) -> dict[str, object]:
         "environments": [environment_dict(e) for e in scan.environments],
         "problems": [p.as_dict() for p in scan.problems],
     }
+
+
+def current_text(graph: Graph, rows: tuple[str, ...]) -> list[str]:
+    """Alembic's `current` lines: each version-table row with its markers."""
+    return [" ".join([row, *deployed.marks(graph, row)]) for row in rows]
+
+
+def current_dict(
+    env_scan: EnvironmentScan, database: str, table: str, rows: tuple[str, ...] | None
+) -> dict[str, object]:
+    """`current --json`: the rows and where they sit; `rows` None when there is no table."""
+    graph = env_scan.graph
+    found = rows or ()
+    return {
+        "environment": env_scan.environment.name,
+        "database": database,
+        "version_table": table,
+        "table_exists": rows is not None,
+        "current": [{"revision": r, "marks": deployed.marks(graph, r)} for r in found],
+        "unknown": list(deployed.unknown(graph, found)),
+        "pending": list(deployed.pending(graph, found)),
+    }
+
+
+def current_summary(graph: Graph, table: str, rows: tuple[str, ...] | None) -> tuple[str, bool]:
+    """One line on the database's state, and whether Alembic can work with it."""
+    if rows is None:
+        return f"no {table} table: Alembic has not run on this database", True
+    lost = deployed.unknown(graph, rows)
+    if lost:
+        return (
+            f"error: the database records {', '.join(lost)}, which the code does not have: "
+            "Alembic can neither upgrade nor downgrade it until the code has "
+            f"{'them' if len(lost) > 1 else 'it'} again",
+            False,
+        )
+    waiting = deployed.pending(graph, rows)
+    if not waiting:
+        return "up to date: every revision is applied", True
+    more = f" and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+    return f"{len(waiting)} not applied yet: {', '.join(waiting[:10])}{more}", True

@@ -14,6 +14,8 @@ from dataclasses import replace
 
 from bot.analysis import Commits, Verdict, judge
 from bot.botconfig import BotConfig, Policy, load_bot_config, with_overrides
+from bot.databases import DatabaseReader
+from bot.deployed import DatabaseState
 from bot.gitsource import GitError, GitTree, merge_base, merge_tree, open_repo, resolve
 from bot.model import Problem
 from bot.scan import ParseCache, TreeScan, scan_tree
@@ -30,12 +32,15 @@ def analyse(
     policy_override: Policy | None = None,
     overrides: Mapping[str, str] | None = None,
     cache: ParseCache | None = None,
+    databases: DatabaseReader | None = None,
 ) -> Verdict:
     """Judge merging `head_ref` into `base_ref`, without touching the checkout.
 
     `config` names one Alembic config file to read instead of discovering environments; `env`
-    keeps one environment (as `scan_tree` selects it in the merged tree). Raises `GitError`
-    (e.g. unknown refs, unrelated histories) and `scan.EnvironmentNotFound`.
+    keeps one environment (as `scan_tree` selects it in the merged tree). With `databases`,
+    the bot config's databases are read; their environments and version tables are the base
+    tip's. Raises `GitError` (e.g. unknown refs, unrelated histories) and
+    `scan.EnvironmentNotFound`.
     """
     with open_repo(repo_path) as repo:
         base, head = resolve(repo, base_ref), resolve(repo, head_ref)
@@ -57,6 +62,10 @@ def analyse(
         head_scan = scanner.scan_named(GitTree(repo, head), names)
     # Bot config problems belong to the base tip, so they are never the pull request's doing.
     base_scan, fork_scan = (_with(s, config_problems) for s in scans)
+    states: tuple[DatabaseState, ...] = ()
+    if databases is not None and bot_config.databases:
+        environments = [e.environment for e in base_scan.environments]
+        states = databases.read(bot_config.databases, environments)
     return judge(
         base_scan,
         fork_scan,
@@ -65,6 +74,7 @@ def analyse(
         with_overrides(policy_override or bot_config.policy, overrides or {}),
         merged.conflicts,
         Commits(base, head, fork, merged.tree),
+        states,
     )
 
 

@@ -9,7 +9,7 @@ only the files that differ.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.botconfig import BotConfig
 from bot.config import Discovery, discover, load_config_file, select
@@ -60,13 +60,13 @@ class ParseCache:
             return _unreadable(path, exc)
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
-            cached = self.entries[key] = decode_parsed(self.stored[key])
+            cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
         if cached is not None:
             self.hits += 1
             return cached
         self.misses += 1
         try:
-            parsed = parse_revision_file(tree.read(path), path)
+            parsed = replace(parse_revision_file(tree.read(path), path), oid=key[0])
         except OSError as exc:
             return _unreadable(path, exc)
         self.entries[key] = parsed

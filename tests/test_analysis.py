@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from gitrepo import GitRepo
+from versiondb import sqlite_database
 
 from bot.analysis import Verdict, judge_tree
 from bot.botconfig import Policy
+from bot.databases import DatabaseReader
 from bot.gitsource import GitTree
 from bot.pullrequest import analyse
 from bot.scan import scan_tree
@@ -68,7 +70,10 @@ def on_branches(repo: GitRepo, main: dict[str, str | None], feature: dict[str, s
     repo.checkout("main")
 
 
-def check(repo: GitRepo, **options: object) -> Verdict:
+def check(repo: GitRepo, environ: dict[str, str] | None = None, **options: object) -> Verdict:
+    """`environ`: the variables the configured databases' URLs are read from."""
+    if environ is not None:
+        options["databases"] = DatabaseReader(environ)
     verdict = analyse(repo.path, "main", "feature", **options)  # type: ignore[arg-type]
     json.dumps(verdict.as_dict())  # always JSON-ready
     return verdict
@@ -336,6 +341,112 @@ def test_editing_a_revision_body_or_reordering_merge_parents_is_no_hazard(tmp_pa
     assert verdict.ok
     assert env.hazards == ()
     assert env.modified == ("m",)  # a's body changed, not what makes it a revision
+
+
+# --- deployed databases ------------------------------------------------------------------------
+
+PRODUCTION = ".github/alembic-heads.yml", "databases:\n  - {name: production, url_env: PROD_URL}\n"
+
+
+def deployed(tmp_path: Path, feature: dict[str, str | None], *rows: str) -> Verdict:
+    """The base has a <- b <- c and a production database at `rows`; the branch does `feature`."""
+    repo = project(tmp_path, {**chain("a", "b", "c"), PRODUCTION[0]: PRODUCTION[1]})
+    on_branches(repo, {}, feature)
+    return check(repo, environ={"PROD_URL": sqlite_database(tmp_path, *rows)})
+
+
+def test_a_database_shows_what_the_pull_request_adds_and_what_upgrade_would_run(
+    tmp_path: Path,
+) -> None:
+    verdict = deployed(tmp_path, {path("d"): revision("d", "c")}, "b")
+    [database] = verdict.environments[0].databases
+    assert verdict.ok
+    assert (database.name, database.error, database.current) == ("production", None, ("b",))
+    assert (database.pending, database.upgrade, database.unknown) == (("d",), ("c", "d"), ())
+    assert verdict.as_dict()["environments"][0]["databases"][0]["upgrade"] == ["c", "d"]
+
+
+@pytest.mark.parametrize(
+    ("feature", "code"),
+    [
+        ({path("b"): revision("b", "a", body="op.drop_table('users')")}, "edited-revision"),
+        ({path("b"): None, path("c"): revision("c", "a")}, "deleted-revision"),
+        ({path("c"): revision("c", None)}, "reparented-revision"),
+    ],
+)
+def test_changing_an_applied_revision_fails_and_names_the_database(
+    tmp_path: Path, feature: dict[str, str | None], code: str
+) -> None:
+    verdict = deployed(tmp_path, feature, "c")
+    hazards = [h for h in verdict.environments[0].hazards if h.code == code]
+    assert "applied-revisions" in verdict.failed_rules
+    assert [h.databases for h in hazards] == [("production",)]
+    assert "production" in hazards[0].message
+    assert verdict.environments[0].applied_in["a"] == ("production",)
+
+
+def test_an_edit_above_what_the_database_applied_is_no_hazard(tmp_path: Path) -> None:
+    verdict = deployed(tmp_path, {path("c"): revision("c", "b", body="op.f()")}, "b")
+    assert verdict.ok
+    assert verdict.environments[0].hazards == ()
+    assert verdict.environments[0].databases[0].upgrade == ("c",)
+
+
+def test_the_applied_revisions_rule_follows_its_own_policy(tmp_path: Path) -> None:
+    repo = project(tmp_path, {**chain("a", "b"), PRODUCTION[0]: PRODUCTION[1]})
+    on_branches(repo, {}, {path("b"): revision("b", "a", body="op.f()")})
+    url = sqlite_database(tmp_path, "b")
+    relaxed = check(repo, environ={"PROD_URL": url}, overrides={"applied-revisions": "warn"})
+    strict = check(repo, environ={"PROD_URL": url})
+    assert (strict.failed_rules, relaxed.failed_rules) == (("applied-revisions",), ())
+    assert relaxed.warned_rules == ("applied-revisions",)
+
+
+def test_a_row_the_code_does_not_have_is_reported_as_unknown(tmp_path: Path) -> None:
+    verdict = deployed(tmp_path, {path("d"): revision("d", "c")}, "c", "0ld")
+    database = verdict.environments[0].databases[0]
+    assert database.unknown == ("0ld",)
+    assert database.current == ("c", "0ld")
+
+
+def test_a_revision_staging_applied_from_the_branch_counts_as_applied(tmp_path: Path) -> None:
+    verdict = deployed(
+        tmp_path, {path("d"): revision("d", "c"), path("e"): revision("e", "d")}, "d"
+    )
+    database = verdict.environments[0].databases[0]
+    assert (database.pending, database.upgrade, database.unknown) == (("e",), ("e",), ())
+
+
+@pytest.mark.parametrize(
+    ("environ", "fragment"),
+    [
+        ({}, "the variable PROD_URL is not set"),
+        ({"PROD_URL": "sqlite:////nonexistent/dir/prod.db"}, "cannot read it: "),
+    ],
+)
+def test_an_unreadable_database_is_a_note_not_a_failure(
+    tmp_path: Path, environ: dict[str, str], fragment: str
+) -> None:
+    repo = project(tmp_path, {**chain("a", "b"), PRODUCTION[0]: PRODUCTION[1]})
+    on_branches(repo, {}, {path("b"): revision("b", "a", body="op.f()")})
+    verdict = check(repo, environ=environ)
+    [database] = verdict.environments[0].databases
+    assert verdict.ok
+    assert fragment in (database.error or "")
+    assert database.current is None
+    assert "nonexistent" not in json.dumps(verdict.as_dict())
+
+
+def test_a_database_of_no_known_environment_is_a_verdict_note(tmp_path: Path) -> None:
+    config = "databases:\n  - {name: prod, url_env: PROD_URL, environment: billing}\n"
+    repo = project(tmp_path, {**chain("a"), PRODUCTION[0]: config})
+    on_branches(repo, {}, {path("b"): revision("b", "a")})
+    verdict = check(repo, environ={"PROD_URL": sqlite_database(tmp_path, "a")})
+    assert verdict.environments[0].databases == ()
+    assert verdict.notes == (
+        "The database prod is not checked: no single Alembic environment matches 'billing' "
+        "(alembic.ini).",
+    )
 
 
 # --- problems --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import bot.botconfig
 from bot.botconfig import (
     BOT_CONFIG_PATH,
     BotConfig,
+    DatabaseSpec,
     EnvironmentSpec,
     Policy,
     load_bot_config,
@@ -54,6 +55,15 @@ def test_documented_example_is_valid() -> None:
             EnvironmentSpec(config="app/migrations/alembic.ini", script_location="app/migrations"),
         ),
         policy=Policy(ignore_codes=frozenset({"duplicate-file"})),
+        databases=(
+            DatabaseSpec(
+                name="production",
+                url_env="PRODUCTION_DATABASE_URL",
+                environment="alembic.ini",
+                version_table="alembic_version",
+                version_table_schema="public",
+            ),
+        ),
     )
     assert [spec.line for spec in config.environments] == [2, 6, 10]
 
@@ -94,11 +104,12 @@ def test_every_policy_value() -> None:
           problems: warn
           hazards: ignore
           new-branch-points: fail
+          applied-revisions: warn
           ignore: [duplicate-file, config-warning]
     """)
     assert problems == ()
     assert config.policy == Policy(
-        "ignore", "warn", "ignore", "fail", frozenset({"duplicate-file", "config-warning"})
+        "ignore", "warn", "ignore", "fail", "warn", frozenset({"duplicate-file", "config-warning"})
     )
 
 
@@ -122,7 +133,7 @@ def test_every_policy_value() -> None:
             "policy:\n  new_heads: warn\n",
             2,
             "unknown key 'new_heads' in policy; did you mean 'new-heads'? expected one of: "
-            "new-heads, problems, hazards, new-branch-points, ignore",
+            "new-heads, problems, hazards, new-branch-points, applied-revisions, ignore",
         ),
         ("policy: fail\n", 1, "policy must be a mapping, not a string"),
         (
@@ -240,3 +251,67 @@ def test_version_locations_are_normalised_and_deduplicated() -> None:
 def test_custom_path_is_used_in_problems() -> None:
     _, problems = parse_bot_config(b"nope: 1\n", "ci/heads.yml")
     assert [(p.path, p.line) for p in problems] == [("ci/heads.yml", 1)]
+
+
+# --- databases -----------------------------------------------------------------------------
+
+
+def test_database_entry_with_only_the_required_keys() -> None:
+    config, problems = parse(
+        """
+        databases:
+          - name: staging
+            url_env: STAGING_DB
+        """
+    )
+    assert problems == ()
+    assert config.databases == (DatabaseSpec("staging", "STAGING_DB"),)
+    assert config.databases[0].line == 3
+
+
+def test_a_url_written_in_the_file_is_refused_without_repeating_it() -> None:
+    problem = one_error(
+        """
+        databases:
+          - name: production
+            url: postgresql://app:hunter2@db.internal/app
+        """
+    )
+    assert problem.line == 4
+    assert "must not be written in the bot config" in problem.message
+    assert "url_env" in problem.message
+    assert "hunter2" not in problem.message and "db.internal" not in problem.message
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("- url_env: X", "needs 'name'"),
+        ("- name: prod", "needs 'url_env'"),
+        ("- name: prod\n    url_env: not a name", "'not a name' is not a variable name"),
+        ("- name: prod\n    url_env: [A]", "url_env must be a string"),
+        ("- name: prod\n    url_env: A\n    password: x", "unknown key 'password'"),
+        ("- prod", "a databases entry must be a mapping"),
+    ],
+)
+def test_bad_database_entries(entry: str, expected: str) -> None:
+    problem = one_error("databases:\n  " + entry + "\n")
+    assert expected in problem.message
+
+
+def test_database_names_are_unique() -> None:
+    config, problems = parse(
+        """
+        databases:
+          - {name: prod, url_env: A}
+          - {name: prod, url_env: B}
+        """
+    )
+    assert [p.message for p in problems] == ["two databases entries are named 'prod'"]
+    assert [d.url_env for d in config.databases] == ["A"]
+
+
+def test_applied_revisions_is_a_policy_rule() -> None:
+    config, problems = parse("policy:\n  applied-revisions: warn\n")
+    assert problems == ()
+    assert config.policy.applied_revisions == "warn"

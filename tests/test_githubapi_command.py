@@ -8,12 +8,14 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fakegithub import ACTIONS_LOGIN
 from test_analysis import path, revision
 from test_githubapi_publisher import SHOP, Shop, fork_pull_request, own_comments, two_heads
+from versiondb import sqlite_database
 
 from bot.mergecommand import TRAILER
 
@@ -271,3 +273,23 @@ def test_auto_fix_commits_once_and_never_fixes_its_own_fix(shop: Shop, tmp_path:
     assert again.code == 0 and shop.fake.branch_sha(SHOP, "feature") == fixed
     assert not any(m == "POST" and "/git/" in p for m, p in again.api)
     assert [c.author for c in shop.fake.comments(SHOP, number)] == [ACTIONS_LOGIN]
+
+
+def test_the_rebase_strategy_refuses_to_re_parent_what_staging_applied(
+    shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = "databases: [{name: staging, url_env: STAGING_DATABASE_URL}]\n"
+    shop.commit_main({".github/alembic-heads.yml": config})
+    number = two_heads(shop)
+    # Staging was deployed from the branch: it ran d, the revision a rebase would move.
+    monkeypatch.setenv("STAGING_DATABASE_URL", sqlite_database(tmp_path, "d", name="staging"))
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads --strategy=rebase")
+    assert (run.code, reactions) == (1, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert "d is applied in staging: re-parenting it would rewrite the history" in reply
+    assert "Use the merge strategy" in reply
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+    run, _ = command_run(shop, number, "/merge-heads")
+    assert run.code == 0, run.log
+    assert shop.fake.branch_sha(SHOP, "feature") != head

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from gitrepo import GitRepo
+from versiondb import sqlite_database
 
 from bot.cli import main
 
@@ -173,3 +174,19 @@ def test_check_without_a_base_judges_the_working_tree(classic, capsys):
     code, out, _ = run(capsys, "check", "--repo", str(classic.path))
     assert code == 1
     assert "heads: d, f" in out
+
+
+def test_rebase_refuses_to_move_a_revision_a_database_applied(
+    classic, capsys, tmp_path, monkeypatch
+):
+    classic.checkout("main")
+    classic.write({".github/alembic-heads.yml": "databases: [{name: qa, url_env: QA_URL}]\n"})
+    classic.commit("name the qa database")
+    classic.checkout("feature")
+    monkeypatch.setenv("QA_URL", sqlite_database(tmp_path, "f", name="qa"))
+    code, _, err = run(
+        capsys, "merge", "--repo", str(classic.path), "--base", "main", "--strategy", "rebase"
+    )
+    assert code == 1
+    assert "[alembic.ini] e is applied in qa: re-parenting it would rewrite the history" in err
+    assert "down_revision = 'c'" in (classic.path / path("e")).read_text()

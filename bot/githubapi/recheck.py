@@ -48,6 +48,7 @@ from bot.action import (
 from bot.analysis import Commits, Verdict
 from bot.botconfig import BotConfig, load_bot_config
 from bot.config import discover, load_config_file
+from bot.databases import DatabaseReader
 from bot.githubapi.client import ApiFailure, read
 from bot.githubapi.publisher import Session, open_session, report, say_failures
 from bot.gitsource import GitTree, SourceError, open_repo
@@ -81,6 +82,7 @@ class _Run:
     layout: Layout
     has_before: bool  # the tip before the push could be fetched: old verdicts can be known
     cache: ParseCache
+    databases: DatabaseReader  # shared: each database is read once per run
 
 
 def handle_push(ctx: ActionContext) -> int:
@@ -105,7 +107,9 @@ def handle_push(ctx: ActionContext) -> int:
     session = open_session(ctx)
     if session is None:
         return EXIT_ERROR
-    return _recheck_branch(_Run(ctx, push, session, layout, has_before, ParseCache()))
+    return _recheck_branch(
+        _Run(ctx, push, session, layout, has_before, ParseCache(), DatabaseReader(ctx.environ))
+    )
 
 
 def _recheck_branch(run: _Run) -> int:
@@ -288,7 +292,12 @@ def _recheck(run: _Run, number: int) -> list[str] | None:
 def _judge(run: _Run, base: str, head: str, number: int, *, quiet: bool = False) -> Verdict | None:
     try:
         return analyse(
-            run.ctx.repository, base, head, config=run.ctx.settings.config, cache=run.cache
+            run.ctx.repository,
+            base,
+            head,
+            config=run.ctx.settings.config,
+            cache=run.cache,
+            databases=run.databases,
         )
     except (SourceError, EnvironmentNotFound, ValueError) as exc:
         if not quiet:
