@@ -1,12 +1,15 @@
 """The built-in example repository: the classic two-heads case, made in a temporary directory.
 
 main: A -> B -> C -> D; the branch `feature` starts at C and adds E -> F. Each branch alone has
-one head; merged, the graph has two (D and F) and `alembic upgrade head` would fail.
+one head; merged, the graph has two (D and F) and `alembic upgrade head` would fail. A SQLite
+"production" database, named in the bot config, has applied main up to D.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -56,6 +59,14 @@ def downgrade() -> None:
     op.drop_table("{table}")
 '''
 
+DATABASE_VARIABLE = "DEMO_PRODUCTION_DATABASE_URL"
+BOT_CONFIG = f"""\
+# The databases whose applied revisions the bot weighs; the URL comes from a secret.
+databases:
+  - name: production
+    url_env: {DATABASE_VARIABLE}
+"""
+
 # (revision id, parent, message, table)
 MAIN = [
     ("1a0a0a0a0a0a", None, "create users", "users"),
@@ -104,6 +115,8 @@ def build_demo_repository(repo: Path) -> None:
     (repo / "alembic.ini").write_text(ALEMBIC_INI)
     (repo / "migrations" / "env.py").write_text(ENV_PY)
     (repo / "migrations" / "script.py.mako").write_text(template)
+    (repo / ".github").mkdir()
+    (repo / ".github" / "alembic-heads.yml").write_text(BOT_CONFIG)
     _git(repo, "init", "-q", "-b", "main")
     _add_revisions(repo, MAIN)
     _git(repo, "branch", "feature")
@@ -112,35 +125,64 @@ def build_demo_repository(repo: Path) -> None:
     _add_revisions(repo, FEATURE)
 
 
+def build_production_database(path: Path) -> str:
+    """A SQLite database as `alembic upgrade head` on main leaves it: at D. Its URL."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("INSERT INTO alembic_version VALUES (?)", (MAIN_AFTER_BRANCH[-1][0],))
+    connection.close()
+    return f"sqlite:///{path}"
+
+
 def run_demo_steps(main: Command) -> int:
     """Build the classic two-heads example, show the failing check, fix it, check again."""
     with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
         repo = Path(tmp) / "shop"
         build_demo_repository(repo)
+        url = build_production_database(Path(tmp) / "production.db")
         print(f"Example repository: {repo}")
-        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F\n")
-        steps = [
-            ("heads of feature alone: one head, so its own CI is green", ["heads", str(repo)]),
-            ("check feature as merged into main", ["check", "--repo", str(repo), "--base", "main"]),
-            (
-                "merge: refused while feature lacks D",
-                ["merge", "--repo", str(repo), "--base", "main"],
-            ),
-        ]
-        for title, argv in steps:
-            _step(main, title, argv)
-        print("$ git merge main")
-        _git(repo, "merge", "main")
-        _step(
-            main,
-            "merge: writes the merge migration",
-            ["merge", "--repo", str(repo), "--base", "main", "-m", "merge payments and coupons"],
-        )
-        _git(repo, "add", "-A")
-        _git(repo, "commit", "-q", "-m", "Add merge migration")
-        print("$ git add -A && git commit -m 'Add merge migration'")
-        status = _step(main, "check again", ["check", "--repo", str(repo), "--base", "main"])
-        _step(main, "the graph now", ["graph", str(repo)])
+        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F")
+        print(f"production database ({url}): at D; {DATABASE_VARIABLE} holds its URL\n")
+        saved = os.environ.get(DATABASE_VARIABLE)
+        os.environ[DATABASE_VARIABLE] = url
+        try:
+            return _run_steps(main, repo, url)
+        finally:
+            if saved is None:
+                del os.environ[DATABASE_VARIABLE]
+            else:
+                os.environ[DATABASE_VARIABLE] = saved
+
+
+def _run_steps(main: Command, repo: Path, url: str) -> int:
+    """Check, fix and check again; `current` shows the database once the branch holds D."""
+    steps = [
+        ("heads of feature alone: one head, so its own CI is green", ["heads", str(repo)]),
+        ("check feature as merged into main", ["check", "--repo", str(repo), "--base", "main"]),
+        (
+            "merge: refused while feature lacks D",
+            ["merge", "--repo", str(repo), "--base", "main"],
+        ),
+    ]
+    for title, argv in steps:
+        _step(main, title, argv)
+    print("$ git merge main")
+    _git(repo, "merge", "main")
+    _step(
+        main,
+        "current: what production has applied, without running env.py",
+        ["current", str(repo), "--database-url", url],
+    )
+    _step(
+        main,
+        "merge: writes the merge migration",
+        ["merge", "--repo", str(repo), "--base", "main", "-m", "merge payments and coupons"],
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "Add merge migration")
+    print("$ git add -A && git commit -m 'Add merge migration'")
+    status = _step(main, "check again", ["check", "--repo", str(repo), "--base", "main"])
+    _step(main, "the graph now", ["graph", str(repo)])
     return status
 
 

@@ -7,10 +7,18 @@ with and the exact commands that fix it. Pure: the caller passes labels for the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from bot.analysis import EnvironmentVerdict, FlaggedProblem, MergePlan, NewHead, Verdict
+from bot.analysis import (
+    DatabaseFinding,
+    EnvironmentVerdict,
+    FlaggedProblem,
+    Hazard,
+    MergePlan,
+    NewHead,
+    Verdict,
+)
 from bot.diagram import mermaid
 from bot.graph import Graph
 from bot.headsview import problem_line
@@ -60,6 +68,8 @@ def headline(verdict: Verdict) -> str:
     if not verdict.ok:
         if any(env.new_heads and "new-heads" in env.failed_rules for env in verdict.environments):
             return "this change adds a second head to the migration history"
+        if verdict.failed_rules == ("applied-revisions",):
+            return "this change rewrites a revision that a database has applied"
         return f"failed: {', '.join(verdict.failed_rules)}"
     if verdict.warned_rules:
         return f"passes with warnings: {', '.join(verdict.warned_rules)}"
@@ -80,9 +90,10 @@ def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
         for head in env.new_heads if level else ():
             message = _new_head_message(head, env.merge_plan, sides)
             found.append(Finding(level, message, head.path, head.line, f"New head {head.revision}"))
-        level = _LEVELS.get(outcome.get("hazards", "pass"))
-        for hazard in env.hazards if level else ():
-            found.append(Finding(level, hazard.message, hazard.path, hazard.line, hazard.code))
+        for hazard in env.hazards:
+            level = _hazard_level(hazard, outcome)
+            if level:
+                found.append(Finding(level, hazard.message, hazard.path, hazard.line, hazard.code))
         problems += env.problems
     outcome = {r.rule: r.outcome for r in verdict.rules}
     level = _LEVELS.get(outcome.get("problems", "pass"))
@@ -94,6 +105,15 @@ def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
 
 
 _LEVELS = {"fail": "error", "warn": "warning"}
+
+
+def _hazard_level(hazard: Hazard, outcome: dict[str, str]) -> str | None:
+    """The stronger of the rules the hazard violates: `hazards` (every rewrite but an edit)
+    and `applied-revisions` (when a named database applied the revision)."""
+    rules = [] if hazard.code == "edited-revision" else ["hazards"]
+    rules += ["applied-revisions"] if hazard.databases else []
+    levels = {_LEVELS.get(outcome.get(rule, "pass")) for rule in rules}
+    return "error" if "error" in levels else "warning" if "warning" in levels else None
 
 
 def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> str:
@@ -141,9 +161,34 @@ def _environment_text(env: EnvironmentVerdict, verdict: Verdict, sides: Sides) -
     if env.new_branch_points:
         lines.append(f"  new branch point: {_ids(env.new_branch_points)}")
     lines += [f"  note: {note}" for note in env.notes]
+    for database in env.databases:
+        lines += _database_text(database, sides)
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines += _fix_text(env.merge_plan, sides)
     return lines
+
+
+def _database_text(database: DatabaseFinding, sides: Sides) -> list[str]:
+    head = f"  database {database.name} ({database.table})"
+    if database.error is not None:
+        return [f"{head}: warning: {database.error}"]
+    if database.current is None:
+        return [f"{head}: no version table: Alembic has not run there; upgrade runs everything"]
+    lines = [f"{head}: at {_ids(database.current)}"]
+    if database.unknown:
+        lines.append(f"    warning: {_unknown_text(database)}")
+    if database.pending:
+        lines.append(f"    not applied yet from {sides.head}: {_ids(database.pending)}")
+    lines.append(f"    upgrade heads after the merge runs: {_ids(database.upgrade)}")
+    return lines
+
+
+def _unknown_text(database: DatabaseFinding) -> str:
+    return (
+        f"it records {_ids(database.unknown)}, which the code does not have: every Alembic "
+        'command there fails with "Can\'t locate revision" until the code has '
+        f"{'them' if len(database.unknown) > 1 else 'it'} again"
+    )
 
 
 def _new_head_text(head: NewHead, sides: Sides) -> list[str]:
@@ -227,10 +272,33 @@ def _environment_markdown(
     for head in env.new_heads:
         lines.append(_new_head_markdown(head, link))
     if diagrams and env.graph is not None and env.new_heads:
-        lines.append(_diagram_markdown(env.graph, env.new_heads))
+        lines.append(_diagram_markdown(env.graph, env.new_heads, env.applied_in))
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines.append(_fix_markdown(env.merge_plan, sides, command))
+    if env.databases:
+        lines.append(_databases_markdown(env.databases, sides))
     return "\n".join(lines)
+
+
+def _databases_markdown(databases: tuple[DatabaseFinding, ...], sides: Sides) -> str:
+    lines = [
+        f"| database | at | not applied from {_escape(sides.head)} | `upgrade heads` after the "
+        "merge runs |",
+        "|---|---|---|---|",
+    ]
+    warnings = []
+    for database in databases:
+        name = _code(database.name)
+        if database.error is not None:
+            lines.append(f"| {name} | ⚠️ not read | | |")
+            warnings.append(f"> ⚠️ {name}: {_escape(database.error)}")
+            continue
+        at = "no version table" if database.current is None else _code_ids(database.current)
+        upgrade = _some_ids(database.upgrade) if database.upgrade else "nothing"
+        lines.append(f"| {name} | {at} | {_some_ids(database.pending)} | {upgrade} |")
+        if database.unknown:
+            warnings.append(f"> ⚠️ {name}: {_escape(_unknown_text(database))}.")
+    return "\n".join(lines + warnings)
 
 
 def _new_head_markdown(head: NewHead, link: Linker) -> str:
@@ -276,10 +344,13 @@ def _nearest(graph: Graph, tops: set[str], allowed: set[str]) -> set[str]:
     return kept
 
 
-def _diagram_markdown(graph: Graph, heads: tuple[NewHead, ...]) -> str:
+def _diagram_markdown(
+    graph: Graph, heads: tuple[NewHead, ...], applied_in: Mapping[str, tuple[str, ...]]
+) -> str:
     nodes, cut = focus_nodes(graph, heads)
     note = f"\n_Only the {len(nodes)} revisions nearest the heads are drawn._" if cut else ""
-    return f"```mermaid\n{mermaid(graph, nodes)}```{note}"
+    legend = "\n_A green border: applied in a database the bot reads._" if applied_in else ""
+    return f"```mermaid\n{mermaid(graph, nodes, applied_in)}```{note}{legend}"
 
 
 def _details_markdown(verdict: Verdict, link: Linker) -> str:

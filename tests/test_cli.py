@@ -262,17 +262,20 @@ def test_demo_fails_the_check_fixes_it_and_passes(capsys):
         "heads of feature alone: one head, so its own CI is green",
         "check feature as merged into main",
         "merge: refused while feature lacks D",
+        "current: what production has applied, without running env.py",
         "merge: writes the merge migration",
         "check again",
         "the graph now",
     ]
     assert steps[0].rstrip().endswith("6f0f0f0f0f0f (head)\n(exit 0)")
     assert "new head 6f0f0f0f0f0f" in steps[1]
+    assert "database production (alembic_version): at 4d0d0d0d0d0d" in steps[1]
     assert steps[1].rstrip().endswith("(exit 1)")
     assert "(exit 1)" in steps[2]
-    assert "_merge_payments_and_coupons.py" in steps[3]
-    assert "alembic-heads-bot: OK" in steps[4]
-    assert "(head) (mergepoint), merge payments and coupons" in steps[5]
+    assert steps[3].splitlines()[2:] == ["4d0d0d0d0d0d (head)", "(exit 0)"]
+    assert "_merge_payments_and_coupons.py" in steps[4]
+    assert "alembic-heads-bot: OK" in steps[5]
+    assert "(head) (mergepoint), merge payments and coupons" in steps[6]
 
 
 def test_heads_does_not_import_pygithub_sqlalchemy_or_gitpython(project):

@@ -6,6 +6,7 @@ Each scenario counts the API requests it cost (git traffic aside).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 from fakegithub import ACTIONS_LOGIN, Event, FakeGitHub, LoggedRequest
 from gitrepo import GitRepo
+from sqlalchemy.engine import make_url
 from test_analysis import INI, chain, path, revision
 from test_runner import read_outputs
+from versiondb import with_version_rows
 
 from bot.prcomment import marker
 
@@ -423,3 +426,39 @@ def test_a_token_without_the_checks_permission_is_told_which_permission_to_add(
     assert run.code == 2
     assert run.errors()[0].endswith("give the workflow `permissions: checks: write`")
     assert len(own_comments(shop, number)) == 1
+
+
+# --- deployed databases ----------------------------------------------------------------------
+
+
+def test_a_pull_request_that_rewrites_what_production_applied_fails_and_leaks_no_secret(
+    shop: Shop, postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    databases = (
+        "databases:\n"
+        "  - {name: production, url_env: PRODUCTION_DATABASE_URL}\n"
+        "  - {name: staging, url_env: STAGING_DATABASE_URL}\n"
+    )
+    shop.commit_main({".github/alembic-heads.yml": databases})
+    with_version_rows(postgres_database, "b")
+    monkeypatch.setenv("PRODUCTION_DATABASE_URL", postgres_database)
+    monkeypatch.delenv("STAGING_DATABASE_URL", raising=False)
+    head = shop.branch("feature", {path("b"): revision("b", "a", body="op.drop_table('x')")})
+    number = shop.fake.open_pr(SHOP, head="feature").number
+
+    run = shop.run(shop.fake.event_pull_request(SHOP, number))
+
+    assert run.code == 1, run.log
+    [check] = shop.fake.check_runs(SHOP, head)
+    assert check.conclusion == "failure"
+    assert check.output["title"] == "this change rewrites a revision that a database has applied"
+    [note] = check.annotations
+    assert (note["path"], note["annotation_level"]) == (path("b"), "failure")
+    assert "which production already applied" in note["message"]
+    [body] = own_comments(shop, number)
+    assert "| `production` | `b` | none | nothing |" in body
+    assert "> ⚠️ `staging`: the variable STAGING_DATABASE_URL is not set." in body
+    url = make_url(postgres_database)
+    published = [body, run.log, run.summary, *run.outputs.values(), json.dumps(check.output)]
+    for secret in (postgres_database, url.password, f"{url.host}:{url.port}"):
+        assert not any(str(secret) in text for text in published)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from gitrepo import GitRepo
+from versiondb import sqlite_database
 
 from bot.analysis import NewHead, judge_tree
 from bot.botconfig import Policy
+from bot.databases import DatabaseReader
 from bot.graph import build_graph
 from bot.model import Problem, Revision
 from bot.pullrequest import analyse
@@ -89,3 +91,43 @@ def _env():
     from bot.model import Environment
 
     return Environment("alembic.ini", "alembic.ini", "alembic", "m", ("m/versions",))
+
+
+def test_databases_are_listed_and_marked_in_the_diagram(tmp_path):
+    repo = classic(tmp_path)
+    repo.checkout("main")
+    repo.write({".github/alembic-heads.yml": "databases: [{name: production, url_env: DB}]\n"})
+    repo.commit("name the production database")
+    reader = DatabaseReader({"DB": sqlite_database(tmp_path, "c")})
+    verdict = analyse(repo.path, "main", "feature", databases=reader)
+    sides = Sides(base="main", head="feature")
+
+    body = markdown_report(verdict, sides)
+    assert "| `production` | `c` | `d` | `d` |" in body
+    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    assert '["c (head) (current: production)<br/>step c"]' in diagram
+    applied = next(
+        line
+        for line in diagram.splitlines()
+        if line.strip().startswith("class ") and line.endswith(" applied")
+    )
+    assert sorted(applied.split()[1].split(",")) == ["r1", "r2"]  # b and c; a is not drawn
+    assert "applied in a database the bot reads" in body
+
+    text = text_report(verdict, sides)
+    assert "  database production (alembic_version): at c" in text
+    assert "    not applied yet from feature: d" in text
+    assert "    upgrade heads after the merge runs: d" in text
+
+
+def test_an_unreadable_database_is_a_warning_in_both_reports(tmp_path):
+    repo = classic(tmp_path)
+    repo.checkout("main")
+    repo.write({".github/alembic-heads.yml": "databases: [{name: staging, url_env: DB}]\n"})
+    repo.commit("name the staging database")
+    verdict = analyse(repo.path, "main", "feature", databases=DatabaseReader({}))
+    assert "| `staging` | ⚠️ not read | | |" in markdown_report(verdict)
+    assert "> ⚠️ `staging`: the variable DB is not set." in markdown_report(verdict)
+    assert "database staging (alembic_version): warning: the variable DB is not set" in (
+        text_report(verdict)
+    )
