@@ -56,6 +56,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/heads.py
 	cd benchmarks && ../$(BIN)/python check.py
+	cd benchmarks && ../$(BIN)/python current.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/node_modules
