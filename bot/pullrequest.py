@@ -58,14 +58,17 @@ def analyse(
         # With `env`, the other trees keep the environments the merged tree selected: `env`
         # may match nothing on a side where the environment does not exist yet.
         names = {e.environment.name for e in merged_scan.environments} if env else None
-        scans = [scanner.scan_named(t, names) for t in (base_tree, GitTree(repo, fork))]
+        base_all = scanner.scan(base_tree, None)
+        scans = [_named(base_all, names), scanner.scan_named(GitTree(repo, fork), names)]
         head_scan = scanner.scan_named(GitTree(repo, head), names)
     # Bot config problems belong to the base tip, so they are never the pull request's doing.
     base_scan, fork_scan = (_with(s, config_problems) for s in scans)
     states: tuple[DatabaseState, ...] = ()
     if databases is not None and bot_config.databases:
-        environments = [e.environment for e in base_scan.environments]
+        # Placed among all the base tip's environments, then kept when theirs is judged.
+        environments = [e.environment for e in base_all.environments]
         states = databases.read(bot_config.databases, environments)
+        states = tuple(s for s in states if names is None or s.environment in names)
     return judge(
         base_scan,
         fork_scan,
@@ -90,11 +93,15 @@ class _Scanner:
         )
 
     def scan_named(self, tree: Tree, names: set[str] | None) -> TreeScan:
-        scan = self.scan(tree, None)
-        if names is None:
-            return scan
-        kept = tuple(e for e in scan.environments if e.environment.name in names)
-        return replace(scan, environments=kept)
+        return _named(self.scan(tree, None), names)
+
+
+def _named(scan: TreeScan, names: set[str] | None) -> TreeScan:
+    """`scan` with only the environments called `names` (all of them for None)."""
+    if names is None:
+        return scan
+    kept = tuple(e for e in scan.environments if e.environment.name in names)
+    return replace(scan, environments=kept)
 
 
 def _with(scan: TreeScan, problems: tuple[Problem, ...]) -> TreeScan:

@@ -665,3 +665,22 @@ def test_one_tree_alone_fails_on_several_unexplained_heads_or_errors(tmp_path: P
     assert verdict.failed_rules == ("problems",)
     [broken] = verdict.environments[0].problems
     assert (broken.problem.code, broken.introduced) == ("missing-dependency", True)
+
+
+def test_with_env_only_that_environments_databases_are_read(tmp_path: Path) -> None:
+    config = (
+        "databases:\n"
+        "  - {name: billing-db, url_env: BILLING, environment: billing/alembic.ini}\n"
+        "  - {name: shop-db, url_env: SHOP, environment: shop/alembic.ini}\n"
+    )
+    repo = GitRepo.init(tmp_path / "repo")
+    for name in ("billing", "shop"):
+        repo.write({f"{name}/alembic.ini": INI, **chain("a", root=f"{name}/migrations")})
+    repo.write({PRODUCTION[0]: config})
+    repo.commit("base")
+    on_branches(repo, {}, {path("b", "shop/migrations"): revision("b", "a")})
+    environ = {"SHOP": sqlite_database(tmp_path, "a")}  # BILLING unset: it must not matter
+    verdict = check(repo, environ=environ, env="shop/alembic.ini")
+    assert verdict.notes == ()
+    [env] = verdict.environments
+    assert [(d.name, d.pending) for d in env.databases] == [("shop-db", ("b",))]
