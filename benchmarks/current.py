@@ -14,11 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 
-import sqlalchemy as sa
 from heads import BIN, best_wall, build
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from versiondb import with_version_rows
 
 ENV_PY = """\
 from alembic import context
@@ -32,19 +36,6 @@ with engine.connect() as connection:
 """
 
 
-def stamp(url: str, revision: str) -> None:
-    """The version table as `alembic stamp` leaves it (psycopg2 for postgresql://)."""
-    target = sa.make_url(url)
-    if target.drivername == "postgresql":
-        target = target.set(drivername="postgresql+psycopg2")
-    engine = sa.create_engine(target)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        connection.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
-        connection.execute(sa.text("INSERT INTO alembic_version VALUES (:r)"), {"r": revision})
-    engine.dispose()
-
-
 def middle_revision(root: Path, count: int) -> str:
     step = count // 2
     [path] = (root / "migrations" / "versions").glob(f"*_step_{step}.py")
@@ -56,7 +47,7 @@ def measure(root: Path, count: int, url: str, runs: int) -> str:
     alembic_url = url.replace("postgresql://", "postgresql+psycopg2://")
     with (root / "alembic.ini").open("a") as ini:
         ini.write(f"sqlalchemy.url = {alembic_url}\n")
-    stamp(url, middle_revision(root, count))
+    with_version_rows(url, middle_revision(root, count), replace=True)
     env = {**os.environ, "XDG_CACHE_HOME": str(root / ".bench-cache")}
     bot_cmd = [str(BIN / "alembic-heads-bot"), "current", "--database-url", url]
     best_wall(bot_cmd, root, 1, env)  # fill the parse cache: `current` is run warm in practice

@@ -101,6 +101,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_current(args: argparse.Namespace) -> int:
+    from bot.deployed import table_name
     from bot.headsview import current_dict, current_summary, current_text
     from bot.versiontable import DatabaseUnreadable, read_applied, safe_url
 
@@ -109,7 +110,7 @@ def run_current(args: argparse.Namespace) -> int:
     env = env_scan.environment
     table = args.version_table or env.version_table
     schema = args.version_table_schema or env.version_table_schema
-    shown = f"{schema}.{table}" if schema else table
+    shown = table_name(table, schema)
     database = safe_url(args.database_url)
     try:
         rows = read_applied(args.database_url, table, schema, timeout=args.timeout)

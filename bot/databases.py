@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from bot.botconfig import DatabaseSpec
 from bot.config import Discovery, select
-from bot.deployed import DatabaseState
+from bot.deployed import DatabaseState, table_name
 from bot.model import Environment
 from bot.versiontable import DatabaseUnreadable, read_applied
 
@@ -43,7 +43,7 @@ class DatabaseReader:
             return DatabaseState(spec.name, None, error=error)
         table = spec.version_table or env.version_table
         schema = spec.version_table_schema or env.version_table_schema
-        shown = f"{schema}.{table}" if schema else table
+        shown = table_name(table, schema)
         url = self.environ.get(spec.url_env, "").strip()
         if not url:
             return DatabaseState(spec.name, env.name, error=_unset(spec), table=shown)

@@ -38,6 +38,11 @@ class DatabaseState:
         return self.error is None
 
 
+def table_name(table: str, schema: str | None) -> str:
+    """The version table as reports name it: `schema.table`, or the table alone."""
+    return f"{schema}.{table}" if schema else table
+
+
 def applied(graph: Graph, rows: Iterable[str]) -> set[str]:
     """Every revision of `graph` a database with these version rows has applied."""
     return graph.ancestors((r for r in rows if r in graph.revisions), dependencies=True)

@@ -12,9 +12,14 @@ import sqlalchemy
 
 
 def with_version_rows(
-    url: str, *rows: str, table: str = "alembic_version", schema: str | None = None
+    url: str,
+    *rows: str,
+    table: str = "alembic_version",
+    schema: str | None = None,
+    replace: bool = False,
 ) -> str:
-    """Create the version table at `url` holding `rows`; returns `url`."""
+    """Create the version table at `url` holding `rows` (dropping one there with `replace`);
+    returns `url`."""
     target = sqlalchemy.make_url(url)
     if target.drivername == "postgresql":  # the driver this package installs, not 2.1's default
         target = target.set(drivername="postgresql+psycopg2")
@@ -24,6 +29,8 @@ def with_version_rows(
         table, metadata, sqlalchemy.Column("version_num", sqlalchemy.String(32), nullable=False)
     )
     with engine.begin() as conn:
+        if replace:
+            metadata.drop_all(conn)
         metadata.create_all(conn)
         for row in rows:
             conn.execute(versions.insert().values(version_num=row))
