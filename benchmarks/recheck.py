@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from fakegithub import FakeGitHub
 from gitrepo import GitRepo
 from test_analysis import INI, chain, path, revision
-from test_githubapi_publisher import SHOP, Shop
+from test_publish import SHOP, Shop
 
 
 def build(root: Path, fake: FakeGitHub, pulls: int, red: int, revisions: int) -> Shop:

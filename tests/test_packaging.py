@@ -12,11 +12,11 @@ import venv
 from pathlib import Path
 
 import yaml
-from test_action import TOKEN, path, stale_two_heads
-from test_runner import RunnerModel, read_outputs
-
-from bot.action import COMMENT, FAIL_ON, STATUS, outputs, read_settings
-from bot.runner import input_variable
+from action_run import TOKEN, stale_two_heads
+from alembic_heads_bot.adapters.runner import input_variable
+from alembic_heads_bot.app.action import COMMENT, FAIL_ON, STATUS, outputs, read_settings
+from projects import path
+from runner_model import RunnerModel, read_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -102,7 +102,7 @@ def test_action_yml_defaults_are_the_defaults_the_code_applies() -> None:
 
 
 def test_action_yml_declares_exactly_the_outputs_the_action_writes() -> None:
-    from bot.analysis import Verdict
+    from alembic_heads_bot.engine.analysis import Verdict
 
     empty = Verdict("pull-request", None, (), (), (), (), ())
     assert set(action_metadata()["outputs"]) == set(outputs(empty, "report.json"))

@@ -1,0 +1,337 @@
+"""The command line: parse arguments, open the source, call the engine, print, exit.
+
+Exit codes: 0 when nothing is wrong, 1 when an error-severity problem (or a failing policy) is
+found, 2 for usage errors and unreadable input. Problems go to stderr, so stdout stays what a
+script would parse (`heads` lines, JSON, a diagram).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic_heads_bot import __version__
+from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
+from alembic_heads_bot.engine.report.diagram import FORMATS, render
+from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
+from alembic_heads_bot.engine.report.verdict import Sides, markdown_report, text_report
+from alembic_heads_bot.engine.scan import (
+    EnvironmentNotFound,
+    EnvironmentScan,
+    ParseCache,
+    TreeScan,
+    scan_tree,
+)
+from alembic_heads_bot.engine.tree import Tree
+
+if TYPE_CHECKING:
+    from alembic_heads_bot.engine.analysis import Verdict
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Input the command cannot work with: said once, exit 2."""
+
+
+def open_tree(path: str, rev: str | None) -> Tree:
+    """A directory on disk, or with `rev` the tree of that commit in the repository at `path`."""
+    if rev is None:
+        from alembic_heads_bot.adapters.disk import DiskTree
+
+        if not Path(path).is_dir():
+            raise UsageError(f"{path}: not a directory")
+        return DiskTree(path)
+    from alembic_heads_bot.adapters.git import GitTree, SourceError, open_repo
+
+    try:
+        return GitTree(open_repo(path), rev)
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+@contextmanager
+def parse_cache() -> Iterator[ParseCache]:
+    """The on-disk parse cache, written back when the command is done with it."""
+    from alembic_heads_bot.adapters import cache_file as cachefile
+
+    stored_at = cachefile.cache_path()
+    cache = cachefile.load(stored_at)
+    yield cache
+    cachefile.save(cache, stored_at)
+
+
+def scan_source(path: str, rev: str | None, config: str | None, env: str | None) -> TreeScan:
+    tree = open_tree(path, rev)
+    bot_config, config_problems = load_bot_config(tree)
+    try:
+        with parse_cache() as cache:
+            scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
+    except EnvironmentNotFound as exc:
+        raise UsageError(str(exc)) from exc
+    return TreeScan(scan.environments, (*config_problems, *scan.problems))
+
+
+def report_problems(scan: TreeScan) -> int:
+    problems = scan.all_problems()
+    for problem in problems:
+        print(problem_line(problem), file=sys.stderr)
+    return EXIT_FAILED if any(p.severity == "error" for p in problems) else EXIT_OK
+
+
+def run_heads(args: argparse.Namespace) -> int:
+    scan = scan_source(args.path, args.rev, args.config, args.env)
+    if args.json:
+        print(json.dumps(heads_dict(scan), indent=2))
+    else:
+        for line in heads_text(scan):
+            print(line)
+    return report_problems(scan)
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    scan = scan_source(args.path, args.rev, args.config, args.env)
+    for env_scan in scan.environments:
+        if len(scan.environments) > 1:
+            comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
+            print(f"{comment} {env_scan.environment.name}")
+        print(render(env_scan.graph, args.format), end="")
+    return report_problems(scan)
+
+
+def run_current(args: argparse.Namespace) -> int:
+    from alembic_heads_bot.adapters.version_table import DatabaseUnreadable, read_applied, safe_url
+    from alembic_heads_bot.engine.deployed import table_name
+    from alembic_heads_bot.engine.report.heads import current_dict, current_summary, current_text
+
+    scan = scan_source(args.path, args.rev, args.config, args.env)
+    env_scan = _one_environment(scan)
+    env = env_scan.environment
+    table = args.version_table or env.version_table
+    schema = args.version_table_schema or env.version_table_schema
+    shown = table_name(table, schema)
+    database = safe_url(args.database_url)
+    try:
+        rows = read_applied(args.database_url, table, schema, timeout=args.timeout)
+    except DatabaseUnreadable as exc:
+        raise UsageError(f"cannot read {database}: {exc}") from exc
+    if args.json:
+        print(json.dumps(current_dict(env_scan, database, shown, rows), indent=2))
+    else:
+        for line in current_text(env_scan.graph, rows or ()):
+            print(line)
+    summary, readable = current_summary(env_scan.graph, shown, rows)
+    print(f"alembic-heads-bot: {summary}", file=sys.stderr)
+    if rows is None and not args.version_table:
+        for problem in env.version_table_problems:  # why the table name may be wrong
+            print(problem_line(problem), file=sys.stderr)
+    failed = report_problems(scan) == EXIT_FAILED
+    return EXIT_FAILED if failed or not readable else EXIT_OK
+
+
+def _one_environment(scan: TreeScan) -> EnvironmentScan:
+    if len(scan.environments) == 1:
+        return scan.environments[0]
+    names = ", ".join(e.environment.name for e in scan.environments) or "none found"
+    raise UsageError(f"current reads one environment's database: pass --env ({names})")
+
+
+def _default_base(repo: str) -> str | None:
+    """The upstream of the current branch, when it has one."""
+    from alembic_heads_bot.adapters.git import SourceError, open_repo, upstream_branch
+
+    try:
+        with open_repo(repo) as handle:
+            return upstream_branch(handle)
+    except SourceError:
+        return None
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        rule, sep, outcome = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--policy {pair}: expected RULE=fail|warn|ignore")
+        found[rule] = outcome
+    return found
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What `check` and `merge` compare: a branch tip with its base, in one repository."""
+
+    repo: str
+    base: str | None
+    head: str | None = None
+    config: str | None = None
+    env: str | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+
+def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
+    """The branch merged into its base when a base is known, else the single tree judged."""
+    from alembic_heads_bot.adapters.databases import DatabaseReader
+    from alembic_heads_bot.adapters.git import SourceError
+    from alembic_heads_bot.app.pull_request import analyse
+    from alembic_heads_bot.engine.analysis import judge_tree
+    from alembic_heads_bot.engine.bot_config import with_overrides
+
+    try:
+        if job.base is not None:
+            with parse_cache() as cache:
+                verdict = analyse(
+                    job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
+                    overrides=job.overrides, cache=cache, databases=DatabaseReader(os.environ),
+                )  # fmt: skip
+            return verdict, Sides(base=job.base, head=job.head or "this branch")
+        scan = scan_source(job.repo, job.head, job.config, job.env)
+        bot_config = load_bot_config(open_tree(job.repo, job.head))[0]
+        environments = [e.environment for e in scan.environments]
+        databases = DatabaseReader(os.environ).read(bot_config.databases, environments)
+        policy = with_overrides(bot_config.policy, job.overrides)
+        verdict = judge_tree(scan, policy, databases=databases)
+        return verdict, Sides(head=job.head or "the working tree")
+    except (SourceError, ValueError, EnvironmentNotFound) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run_check(args: argparse.Namespace) -> int:
+    base = args.base or _default_base(args.repo)
+    overrides = _overrides(args.policy)
+    job = Comparison(args.repo, base, args.head, args.config, args.env, overrides)
+    verdict, sides = compute_verdict(job)
+    if args.format == "json":
+        print(json.dumps(verdict.as_dict(), indent=2))
+    elif args.format == "markdown":
+        print(markdown_report(verdict, sides, command=None), end="")
+    else:
+        print(text_report(verdict, sides), end="")
+    return EXIT_OK if verdict.ok else EXIT_FAILED
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from alembic_heads_bot.app.local_fix import fix_working_tree, git_root
+    from alembic_heads_bot.engine.fix.plan import FixRefused, FixRequest
+
+    root = git_root(args.repo)
+    base = args.base or _default_base(str(root))
+    verdict, base_tree = None, None
+    if base is not None:
+        verdict, _ = compute_verdict(Comparison(str(root), base, env=args.env))
+        base_tree = open_tree(str(root), base)
+    request = FixRequest(args.message, args.rev_id, args.env, args.strategy)
+    try:
+        written = fix_working_tree(root, request, verdict, base_tree, base or "the base branch")
+    except FixRefused as exc:
+        print(f"alembic-heads-bot: cannot fix: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not written:
+        print("Nothing to merge: every environment has one head per stream.")
+    for item in written:
+        print(item.path)
+        for note in item.notes:
+            print(f"  note: {note}")
+    return EXIT_OK
+
+
+def run_action(args: argparse.Namespace) -> int:
+    from alembic_heads_bot.app.action import main as action_main
+
+    return action_main()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from alembic_heads_bot.app.demo import run_demo_steps
+
+    return run_demo_steps(main)
+
+
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
+    parser.add_argument("--rev", help="read this git commit's tree instead of the working tree")
+    parser.add_argument("--config", help="an alembic.ini or pyproject.toml, relative to PATH")
+    parser.add_argument("--env", help="only this environment (name, section or script_location)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alembic-heads-bot",
+        description="Static checks of Alembic revision graphs, heads and pull-request merges.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    heads = commands.add_parser("heads", help="show the heads, like `alembic heads`")
+    _source_arguments(heads)
+    heads.add_argument("--json", action="store_true", help="print the graph summary as JSON")
+    heads.set_defaults(run=run_heads)
+
+    current = commands.add_parser(
+        "current", help="show what a database has applied, like `alembic current`"
+    )
+    _source_arguments(current)
+    current.add_argument(
+        "--database-url", required=True, metavar="URL",
+        help="SQLAlchemy URL of the database (read only; never written)",
+    )  # fmt: skip
+    current.add_argument("--version-table", help="default: what env.py configures")
+    current.add_argument("--version-table-schema", help="default: what env.py configures")
+    current.add_argument("--timeout", type=float, default=10.0, help="seconds (default: 10)")
+    current.add_argument("--json", action="store_true", help="print the rows and pending as JSON")
+    current.set_defaults(run=run_current)
+
+    graph = commands.add_parser("graph", help="draw the revision graph")
+    _source_arguments(graph)
+    graph.add_argument("--format", choices=FORMATS, default="text")
+    graph.set_defaults(run=run_graph)
+
+    check = commands.add_parser("check", help="judge a branch as merged into its base")
+    check.add_argument("--repo", default=".", help="the git repository (default: .)")
+    check.add_argument("--base", help="the base branch tip (default: the upstream branch)")
+    check.add_argument("--head", help="the branch tip (default: HEAD)")
+    check.add_argument("--config", help="an alembic.ini or pyproject.toml, relative to the repo")
+    check.add_argument("--env", help="only this environment")
+    check.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    check.add_argument(
+        "--policy", action="append", default=[], metavar="RULE=OUTCOME",
+        help=f"override a rule: {', '.join(RULES)} = fail|warn|ignore",
+    )  # fmt: skip
+    check.set_defaults(run=run_check)
+
+    merge = commands.add_parser("merge", help="write the fix into the working tree")
+    merge.add_argument("--repo", default=".", help="the git repository (default: .)")
+    merge.add_argument("--base", help="the base branch tip (default: the upstream branch)")
+    merge.add_argument("-m", "--message", help="the merge migration's message")
+    merge.add_argument("--rev-id", help="the new revision id (default: 12 random hex digits)")
+    merge.add_argument("--strategy", choices=("merge", "rebase"), default="merge")
+    merge.add_argument("--env", help="only this environment")
+    merge.set_defaults(run=run_merge)
+
+    action = commands.add_parser("action", help="run as the GitHub Action (its container's entry)")
+    action.set_defaults(run=run_action)
+
+    demo = commands.add_parser("demo", help="run the bot on a built-in example repository")
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except UsageError as exc:
+        print(f"alembic-heads-bot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

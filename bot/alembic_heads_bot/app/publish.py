@@ -1,0 +1,160 @@
+"""The Action's GitHub side: the status on the judged commit and the sticky comment.
+
+Runs after the job summary, outputs and annotations are written, so a refusal here loses
+nothing. Each part is tried on its own (a failed status does not stop the comment); every
+failure is one `::error::` line saying what and why, and the step then exits 2 whatever the
+verdict, because a required status that was not set would otherwise block the pull request
+without a word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from github import Github
+from github.Repository import Repository
+
+from alembic_heads_bot.adapters.github.client import ApiFailure, connect
+from alembic_heads_bot.adapters.github.identity import Identity
+from alembic_heads_bot.adapters.github.statuses import (
+    StatusOutcome,
+    set_check_run,
+    set_commit_status,
+)
+from alembic_heads_bot.adapters.github.sticky import CommentOutcome, sync_comment
+from alembic_heads_bot.app.action import ActionContext, ActionResult, dig
+from alembic_heads_bot.engine.merge_command import COMMAND
+from alembic_heads_bot.engine.report.check_run import check_output, status_description, status_state
+from alembic_heads_bot.engine.report.comment import comment_body, worth_a_comment
+
+
+@dataclass(frozen=True)
+class Session:
+    """A connection to the repository the job runs for, and the bot's identity on it."""
+
+    ctx: ActionContext
+    gh: Github
+    full_name: str
+    repo: Repository  # lazy: its attributes other than the url would cost a request
+    identity: Identity
+
+
+def publish(ctx: ActionContext, result: ActionResult) -> bool:
+    """Set the status and the comment as the inputs ask; False when something failed."""
+    settings, target = ctx.settings, ctx.target
+    assert target is not None, "publish runs only for a judged event"
+    wants_comment = target.number is not None and settings.comment != "never"
+    if settings.status == "none" and not wants_comment:
+        return True
+    if _fork_under_pull_request(ctx):
+        ctx.log.notice(
+            "alembic-heads-bot: no comment and no status: this pull request comes from a fork "
+            "and the pull_request event gives it a read-only token. The verdict is in the job "
+            "summary, the annotations and the exit code; run the workflow on "
+            "pull_request_target to have them posted."
+        )
+        return True
+    session = open_session(ctx)
+    if session is None:
+        return False
+    return say_failures(ctx, report(session, result, target.number))
+
+
+def open_session(ctx: ActionContext) -> Session | None:
+    """Connect with the github-token input; None (and an error line) without a token."""
+    full_name = ctx.environ.get("GITHUB_REPOSITORY") or dig(ctx.payload, "repository", "full_name")
+    if not ctx.settings.token or not isinstance(full_name, str):
+        missing = "the github-token input" if not ctx.settings.token else "GITHUB_REPOSITORY"
+        ctx.log.error(f"alembic-heads-bot: {missing} is empty: nothing was posted")
+        return None
+    api_url = ctx.environ.get("GITHUB_API_URL", "https://api.github.com")
+    gh = connect(api_url, ctx.settings.token)
+    return Session(ctx, gh, full_name, gh.get_repo(full_name), Identity(gh))
+
+
+def report(session: Session, result: ActionResult, number: int | None) -> list[str]:
+    """Set the status on result.head_sha and, for pull request `number`, the sticky comment;
+    the failures, in words. Each part is tried whatever became of the other."""
+    ctx, settings = session.ctx, session.ctx.settings
+    failures: list[str] = []
+    if settings.status != "none":
+        try:
+            outcome = _set_status(ctx, result, session.repo)
+            session.identity.learn(outcome.login)
+        except ApiFailure as failure:
+            failures.append(str(failure))
+    if number is not None and settings.comment != "never":
+        try:
+            done = sync_comment(
+                session.repo.get_issue(number),
+                number,
+                settings.status_name,
+                lambda previous: _body(ctx, result, previous),
+                open_new=worth_a_comment(result.verdict, settings.comment),
+                identity=session.identity,
+            )
+            _say_comment(ctx, done)
+        except ApiFailure as failure:
+            failures.append(str(failure))
+    return failures
+
+
+def say_failures(ctx: ActionContext, failures: list[str]) -> bool:
+    for failure in failures:
+        ctx.log.error(f"alembic-heads-bot: {failure}")
+    return not failures
+
+
+def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> StatusOutcome:
+    settings, verdict = ctx.settings, result.verdict
+    run_url = _run_url(ctx.environ)
+    if settings.status == "check-run":
+        output = check_output(verdict, result.sides, result.exit_code, result.link, run_url)
+        outcome = set_check_run(repo, settings.status_name, result.head_sha, output, run_url)
+        state = output.conclusion
+    else:
+        state = status_state(result.exit_code)
+        description = status_description(verdict)
+        outcome = set_commit_status(
+            repo, settings.status_name, result.head_sha, state, description, run_url
+        )
+    ctx.log.emit(
+        f"alembic-heads-bot: {settings.status} {settings.status_name!r} set to {state} on "
+        f"{result.head_sha}"
+    )
+    return outcome
+
+
+def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str:
+    return comment_body(
+        result.verdict,
+        result.sides,
+        status_name=ctx.settings.status_name,
+        previous=previous,
+        link=result.link,
+        command=COMMAND,
+        full_report=_run_url(ctx.environ),
+    )
+
+
+def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:
+    if done.action == "none":
+        ctx.log.emit("alembic-heads-bot: nothing to report, so no pull-request comment")
+    else:
+        ctx.log.emit(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")
+
+
+def _fork_under_pull_request(ctx: ActionContext) -> bool:
+    """A `pull_request` run for a fork's pull request gets a read-only token."""
+    if ctx.event_name != "pull_request":
+        return False
+    head_repo = dig(ctx.payload, "pull_request", "head", "repo", "full_name")
+    base_repo = dig(ctx.payload, "pull_request", "base", "repo", "full_name")
+    return not isinstance(head_repo, str) or head_repo.lower() != str(base_repo).lower()
+
+
+def _run_url(environ: Mapping[str, str]) -> str | None:
+    server = environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    repository, run_id = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_RUN_ID")
+    return f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None

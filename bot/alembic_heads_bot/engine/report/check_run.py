@@ -1,0 +1,84 @@
+"""The status GitHub shows on a commit: a check run's conclusion, output and annotations, or a
+commit status's state and description. Pure.
+
+The status follows the step's exit code (the `fail-on` input), so that what branch protection
+requires and what the job log says agree: failure when the step fails, neutral when the
+verdict has something to say that does not block, success otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from alembic_heads_bot.engine.analysis import Verdict
+from alembic_heads_bot.engine.report.comment import fit_report
+from alembic_heads_bot.engine.report.verdict import Finding, Linker, Sides, findings, headline
+
+ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per create or update call
+OUTPUT_LIMIT = 65_535  # characters of a check run's output summary
+DESCRIPTION_LIMIT = 140  # characters of a commit status description
+_TITLE_LIMIT = 255
+_ANNOTATION_LEVELS = {"error": "failure", "warning": "warning"}
+
+
+@dataclass(frozen=True)
+class CheckOutput:
+    conclusion: str  # "success", "neutral" or "failure"
+    title: str
+    summary: str
+    annotations: tuple[dict[str, Any], ...]
+
+    def batches(self) -> Iterator[tuple[dict[str, Any], ...]]:
+        """The annotations in groups GitHub accepts in one request (at least one, maybe
+        empty, so that the output itself is sent)."""
+        yield self.annotations[:ANNOTATIONS_PER_REQUEST]
+        for start in range(ANNOTATIONS_PER_REQUEST, len(self.annotations), ANNOTATIONS_PER_REQUEST):
+            yield self.annotations[start : start + ANNOTATIONS_PER_REQUEST]
+
+
+def conclusion(verdict: Verdict, exit_code: int) -> str:
+    if exit_code == 1:
+        return "failure"
+    return "success" if verdict.ok and not verdict.warned_rules else "neutral"
+
+
+def check_output(
+    verdict: Verdict,
+    sides: Sides,
+    exit_code: int,
+    link: Linker | None = None,
+    full_report: str | None = None,
+) -> CheckOutput:
+    """A check run's conclusion and output; one annotation per finding with a line."""
+    summary = fit_report(verdict, sides, OUTPUT_LIMIT, link, full_report=full_report)
+    notes = tuple(_annotation(f) for f in findings(verdict, sides) if f.path)
+    return CheckOutput(
+        conclusion(verdict, exit_code), headline(verdict)[:_TITLE_LIMIT], summary, notes
+    )
+
+
+def _annotation(found: Finding) -> dict[str, Any]:
+    line = found.line or 1  # a file-level finding goes on the first line
+    return {
+        "path": found.path,
+        "start_line": line,
+        "end_line": line,
+        "annotation_level": _ANNOTATION_LEVELS[found.level],
+        "title": found.title[:_TITLE_LIMIT],
+        "message": found.message,
+    }
+
+
+def status_state(exit_code: int) -> str:
+    return "failure" if exit_code == 1 else "success"
+
+
+def status_description(verdict: Verdict) -> str:
+    """The one line a commit status shows, within GitHub's 140 characters."""
+    text = headline(verdict)
+    text = text[0].upper() + text[1:]
+    if len(text) <= DESCRIPTION_LIMIT:
+        return text
+    return text[: DESCRIPTION_LIMIT - 1].rstrip() + "…"

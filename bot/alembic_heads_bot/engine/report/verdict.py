@@ -1,0 +1,414 @@
+"""A verdict -> what people read: the text of `check`, and the Markdown of the PR comment.
+
+Both say first whether the change is fine, then for each new head where it is, what it collides
+with and the exact commands that fix it. Pure: the caller passes labels for the two sides
+(branch names) and, for Markdown, a function that links a file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from alembic_heads_bot.engine.analysis import (
+    DatabaseFinding,
+    EnvironmentVerdict,
+    FlaggedProblem,
+    Hazard,
+    MergePlan,
+    NewHead,
+    Verdict,
+)
+from alembic_heads_bot.engine.graph import Graph
+from alembic_heads_bot.engine.report.diagram import mermaid
+from alembic_heads_bot.engine.report.heads import problem_line
+
+Linker = Callable[[str, int | None], str | None]
+
+# A diagram larger than this is cut to the heads' nearest history, with a note.
+MAX_DIAGRAM_NODES = 40
+
+
+@dataclass(frozen=True)
+class Sides:
+    """How to name the two sides of the merge in advice: `base` is what `git merge` takes."""
+
+    base: str = "the base branch"
+    head: str = "this branch"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to point at in a file: a line annotation in the job log or the check run."""
+
+    level: str  # "error" or "warning"
+    message: str
+    path: str
+    line: int | None
+    title: str
+
+
+def merge_message(plan: MergePlan) -> str:
+    return f"merge heads {', '.join(plan.heads)}"
+
+
+def fix_commands(plan: MergePlan, sides: Sides) -> list[str]:
+    """The commands that resolve a merge plan, in the order to run them."""
+    steps = []
+    if plan.missing_on_head:
+        steps.append(f"git merge {sides.base}    # or: git rebase {sides.base}")
+    env = f" --env {plan.env_name}" if plan.env_name != "alembic.ini" else ""
+    steps.append(f'alembic-heads-bot merge{env} -m "{merge_message(plan)}"')
+    heads = " ".join(plan.heads)
+    steps.append(f'# or, with Alembic: alembic merge -m "{merge_message(plan)}" {heads}')
+    return steps
+
+
+def headline(verdict: Verdict) -> str:
+    if not verdict.ok:
+        if any(env.new_heads and "new-heads" in env.failed_rules for env in verdict.environments):
+            return "this change adds a second head to the migration history"
+        if verdict.failed_rules == ("applied-revisions",):
+            return "this change rewrites a revision that a database has applied"
+        return f"failed: {', '.join(verdict.failed_rules)}"
+    if verdict.warned_rules:
+        return f"passes with warnings: {', '.join(verdict.warned_rules)}"
+    return "migrations are fine: one head per stream"
+
+
+# --- findings ------------------------------------------------------------------------------
+
+
+def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
+    """Each new head (on its down_revision line), hazard and introduced error problem, at the
+    level its rule's outcome gives; a rule that passes or is ignored gives none."""
+    found: list[Finding] = []
+    problems = list(verdict.problems)
+    for env in verdict.environments:
+        outcome = {r.rule: r.outcome for r in env.rules}
+        level = _LEVELS.get(outcome.get("new-heads", "pass"))
+        for head in env.new_heads if level else ():
+            message = _new_head_message(head, env.merge_plan, sides)
+            found.append(Finding(level, message, head.path, head.line, f"New head {head.revision}"))
+        for hazard in env.hazards:
+            level = _hazard_level(hazard, outcome)
+            if level:
+                found.append(Finding(level, hazard.message, hazard.path, hazard.line, hazard.code))
+        problems += env.problems
+    outcome = {r.rule: r.outcome for r in verdict.rules}
+    level = _LEVELS.get(outcome.get("problems", "pass"))
+    for flagged in problems if level else ():
+        problem = flagged.problem
+        if flagged.introduced and problem.severity == "error":
+            found.append(Finding(level, problem.message, problem.path, problem.line, problem.code))
+    return found
+
+
+_LEVELS = {"fail": "error", "warn": "warning"}
+
+
+def _hazard_level(hazard: Hazard, outcome: dict[str, str]) -> str | None:
+    """The stronger of the rules the hazard violates: `hazards` (every rewrite but an edit)
+    and `applied-revisions` (when a named database applied the revision)."""
+    rules = [] if hazard.code == "edited-revision" else ["hazards"]
+    rules += ["applied-revisions"] if hazard.databases else []
+    levels = {_LEVELS.get(outcome.get(rule, "pass")) for rule in rules}
+    return "error" if "error" in levels else "warning" if "warning" in levels else None
+
+
+def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> str:
+    ancestor = head.common_ancestor or "none"
+    message = (
+        f"{head.revision} becomes a second Alembic head once merged into {sides.base}: it "
+        f"collides with {_some(head.collides_with)} (common ancestor {ancestor})."
+    )
+    if plan is None:
+        return message
+    first = f"merge {sides.base} into the branch, then " if plan.missing_on_head else ""
+    return (
+        f"{message} Fix: {first}add a merge migration, e.g. "
+        f'alembic merge -m "{merge_message(plan)}" {" ".join(plan.heads)}'
+    )
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def text_report(verdict: Verdict, sides: Sides = Sides()) -> str:
+    lines = [f"alembic-heads-bot: {'OK' if verdict.ok else 'FAIL'}: {headline(verdict)}"]
+    if verdict.conflicts:
+        lines.append(f"git cannot merge cleanly: {', '.join(verdict.conflicts)}")
+    lines += [f"note: {note}" for note in verdict.notes]
+    lines += [f"  {problem_line(f.problem)}" for f in verdict.problems]
+    for env in verdict.environments:
+        lines += ["", *_environment_text(env, verdict, sides)]
+    return "\n".join(lines) + "\n"
+
+
+def _environment_text(env: EnvironmentVerdict, verdict: Verdict, sides: Sides) -> list[str]:
+    lines = [f"[{env.name}] {'ok' if env.ok else 'FAIL'}"]
+    if verdict.mode == "pull-request":
+        lines.append(f"  heads on {sides.base}: {_ids(env.base_heads)}")
+        lines.append(f"  heads after the merge: {_ids(env.heads)}")
+    else:
+        lines.append(f"  heads: {_ids(env.heads)}")
+    for head in env.new_heads:
+        lines += _new_head_text(head, sides)
+    for hazard in env.hazards:
+        where = f"{hazard.path}:{hazard.line}" if hazard.line else hazard.path
+        lines.append(f"  hazard: {where}: {hazard.message} [{hazard.code}]")
+    lines += [f"  {_flagged(f)}" for f in env.problems]
+    if env.new_branch_points:
+        lines.append(f"  new branch point: {_ids(env.new_branch_points)}")
+    lines += [f"  note: {note}" for note in env.notes]
+    for database in env.databases:
+        lines += _database_text(database, sides)
+    if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
+        lines += _fix_text(env.merge_plan, sides)
+    return lines
+
+
+def _database_text(database: DatabaseFinding, sides: Sides) -> list[str]:
+    head = f"  database {database.name} ({database.table})"
+    if database.error is not None:
+        return [f"{head}: warning: {database.error}"]
+    if database.current is None:
+        return [f"{head}: no version table: Alembic has not run there; upgrade runs everything"]
+    lines = [f"{head}: at {_ids(database.current)}"]
+    if database.unknown:
+        lines.append(f"    warning: {_unknown_text(database)}")
+    if database.pending:
+        lines.append(f"    not applied yet from {sides.head}: {_ids(database.pending)}")
+    lines.append(f"    upgrade heads after the merge runs: {_ids(database.upgrade)}")
+    return lines
+
+
+def _unknown_text(database: DatabaseFinding) -> str:
+    return (
+        f"it records {_ids(database.unknown)}, which the code does not have: every Alembic "
+        'command there fails with "Can\'t locate revision" until the code has '
+        f"{'them' if len(database.unknown) > 1 else 'it'} again"
+    )
+
+
+def _new_head_text(head: NewHead, sides: Sides) -> list[str]:
+    where = f"{head.path}:{head.line}" if head.line else head.path
+    lines = [f"  new head {head.revision} ({where})", f"    parent: {_ids(head.parents)}"]
+    if head.collides_with:
+        ancestor = head.common_ancestor or "none (separate lineages)"
+        lines.append(f"    collides with: {_ids(head.collides_with)}; common ancestor: {ancestor}")
+    return lines
+
+
+def _fix_text(plan: MergePlan, sides: Sides) -> list[str]:
+    lines = ["  fix:"]
+    if plan.missing_on_head:
+        lines.append(
+            f"    {sides.head} does not contain {_ids(plan.missing_on_head)} yet: "
+            f"bring {sides.base} in first, then add a merge migration:"
+        )
+    lines += [f"    {step}" for step in fix_commands(plan, sides)]
+    if plan.note:
+        lines.append(f"    note: {plan.note}")
+    return lines
+
+
+def _flagged(flagged: FlaggedProblem) -> str:
+    origin = "" if flagged.introduced else " (already on the base branch)"
+    return problem_line(flagged.problem) + origin
+
+
+def _ids(ids: tuple[str, ...]) -> str:
+    return ", ".join(ids) or "none"
+
+
+# --- markdown --------------------------------------------------------------------------------
+
+
+def markdown_report(
+    verdict: Verdict,
+    sides: Sides = Sides(),
+    link: Linker | None = None,
+    command: str | None = None,
+    *,
+    diagrams: bool = True,
+    details: bool = True,
+) -> str:
+    """The pull-request comment body. `command` is the comment command that applies the fix
+    (e.g. "/merge-heads"), when the bot can apply it. Leaving out the diagrams and the
+    collapsed details makes a shorter report for where size is limited."""
+    icon = "✅" if verdict.ok else "❌"
+    parts = [f"### {icon} Alembic migrations: {headline(verdict)}"]
+    if verdict.conflicts:
+        conflicted = ", ".join(map(_code, verdict.conflicts))
+        parts.append(f"Git cannot merge this change cleanly: {conflicted}.")
+    parts += [f"> {note}" for note in verdict.notes]
+    for env in verdict.environments:
+        parts.append(
+            _environment_markdown(env, verdict, sides, link or _no_link, command, diagrams)
+        )
+    listed = _details_markdown(verdict, link or _no_link) if details else ""
+    if listed:
+        parts.append(listed)
+    return "\n\n".join(parts) + "\n"
+
+
+def _environment_markdown(
+    env: EnvironmentVerdict,
+    verdict: Verdict,
+    sides: Sides,
+    link: Linker,
+    command: str | None,
+    diagrams: bool,
+) -> str:
+    lines = [f"#### `{env.name}`"]
+    if verdict.mode == "pull-request":
+        lines += [
+            f"| | heads |\n|---|---|\n| on {_code(sides.base)} | {_code_ids(env.base_heads)} |",
+            f"| after the merge | {_code_ids(env.heads)} |",
+        ]
+    else:
+        lines.append(f"Heads: {_code_ids(env.heads)}")
+    for head in env.new_heads:
+        lines.append(_new_head_markdown(head, link))
+    if diagrams and env.graph is not None and env.new_heads:
+        lines.append(_diagram_markdown(env.graph, env.new_heads, env.applied_in))
+    if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
+        lines.append(_fix_markdown(env.merge_plan, sides, command))
+    if env.databases:
+        lines.append(_databases_markdown(env.databases, sides))
+    return "\n".join(lines)
+
+
+def _databases_markdown(databases: tuple[DatabaseFinding, ...], sides: Sides) -> str:
+    lines = [
+        f"| database | at | not applied from {_escape(sides.head)} | `upgrade heads` after the "
+        "merge runs |",
+        "|---|---|---|---|",
+    ]
+    warnings = []
+    for database in databases:
+        name = _code(database.name)
+        if database.error is not None:
+            lines.append(f"| {name} | ⚠️ not read | | |")
+            warnings.append(f"> ⚠️ {name}: {_escape(database.error)}")
+            continue
+        at = "no version table" if database.current is None else _code_ids(database.current)
+        upgrade = _some_ids(database.upgrade) if database.upgrade else "nothing"
+        lines.append(f"| {name} | {at} | {_some_ids(database.pending)} | {upgrade} |")
+        if database.unknown:
+            warnings.append(f"> ⚠️ {name}: {_escape(_unknown_text(database))}.")
+    return "\n".join(lines + warnings)
+
+
+def _new_head_markdown(head: NewHead, link: Linker) -> str:
+    where = _linked(head.path, head.line, link)
+    text = f"- **New head `{head.revision}`** in {where}, on top of {_code_ids(head.parents)}"
+    if head.collides_with:
+        ancestor = _code(head.common_ancestor) if head.common_ancestor else "no common ancestor"
+        text += f"; collides with {_some_ids(head.collides_with)} (common ancestor {ancestor})"
+    return text + "."
+
+
+def _fix_markdown(plan: MergePlan, sides: Sides, command: str | None) -> str:
+    lines = ["**Fix**"]
+    if command:
+        lines.append(f"- comment `{command}` and the bot commits the merge migration, or")
+    lines.append("- run locally:")
+    lines.append("```sh\n" + "\n".join(fix_commands(plan, sides)) + "\n```")
+    if plan.note:
+        lines.append(f"> {plan.note}")
+    return "\n".join(lines)
+
+
+def focus_nodes(graph: Graph, heads: tuple[NewHead, ...]) -> tuple[set[str], bool]:
+    """The part of the graph that explains the new heads: from their common ancestors up to
+    the heads involved. Cut to the nearest history when larger than MAX_DIAGRAM_NODES."""
+    tops = {h.revision for h in heads} | {c for h in heads for c in h.collides_with}
+    tops &= set(graph.revisions)
+    roots = {h.common_ancestor for h in heads if h.common_ancestor in graph.revisions}
+    below = graph.ancestors(tops)
+    nodes = (graph.descendants(roots) & below) | roots if roots else below
+    if len(nodes) <= MAX_DIAGRAM_NODES:
+        return nodes, False
+    return _nearest(graph, tops, nodes), True
+
+
+def _nearest(graph: Graph, tops: set[str], allowed: set[str]) -> set[str]:
+    """Breadth-first down from the heads until the diagram is full."""
+    kept: set[str] = set()
+    frontier = sorted(tops)
+    while frontier and len(kept) < MAX_DIAGRAM_NODES:
+        kept.update(frontier[: MAX_DIAGRAM_NODES - len(kept)])
+        frontier = sorted({p for r in frontier for p in graph.parents(r) if p in allowed} - kept)
+    return kept
+
+
+def _diagram_markdown(
+    graph: Graph, heads: tuple[NewHead, ...], applied_in: Mapping[str, tuple[str, ...]]
+) -> str:
+    nodes, cut = focus_nodes(graph, heads)
+    note = f"\n_Only the {len(nodes)} revisions nearest the heads are drawn._" if cut else ""
+    legend = "\n_A green border: applied in a database the bot reads._" if applied_in else ""
+    return f"```mermaid\n{mermaid(graph, nodes, applied_in)}```{note}{legend}"
+
+
+def _details_markdown(verdict: Verdict, link: Linker) -> str:
+    rows = [f"- {_problem_markdown(f, link)}" for f in verdict.problems]
+    for env in verdict.environments:
+        rows += [
+            f"- **hazard** `{h.code}` in {_linked(h.path, h.line, link)}: {h.message}"
+            for h in env.hazards
+        ]
+        rows += [f"- {_problem_markdown(f, link)}" for f in env.problems]
+        if env.new_branch_points:
+            rows.append(f"- new branch point {_code_ids(env.new_branch_points)} in `{env.name}`")
+        rows += [f"- {note}" for note in env.notes]
+    if not rows:
+        return ""
+    summary = f"Problems, hazards and notes ({len(rows)})"
+    return f"<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + "\n\n</details>"
+
+
+def _problem_markdown(flagged: FlaggedProblem, link: Linker) -> str:
+    problem = flagged.problem
+    where = _linked(problem.path, problem.line, link) if problem.path else "repository"
+    origin = "" if flagged.introduced else " _(already on the base branch)_"
+    return f"**{problem.severity}** `{problem.code}` in {where}: {_escape(problem.message)}{origin}"
+
+
+def _linked(path: str, line: int | None, link: Linker) -> str:
+    label = _code(f"{path}:{line}" if line else path)
+    url = link(path, line)
+    return f"[{label}]({url})" if url else label
+
+
+def _no_link(path: str, line: int | None) -> str | None:
+    return None
+
+
+def _code(text: str) -> str:
+    quoted = text.replace("`", "'")
+    return f"`{quoted}`"
+
+
+def _code_ids(ids: tuple[str, ...]) -> str:
+    return ", ".join(_code(i) for i in ids) or "none"
+
+
+def _some_ids(ids: tuple[str, ...], shown: int = 5) -> str:
+    """The first few ids: with many new heads, each one collides with all the others."""
+    return _code_ids(ids[:shown]) + _more(ids, shown)
+
+
+def _some(ids: tuple[str, ...], shown: int = 5) -> str:
+    return ", ".join(ids[:shown]) + _more(ids, shown)
+
+
+def _more(ids: tuple[str, ...], shown: int) -> str:
+    return f" and {len(ids) - shown} more" if len(ids) > shown else ""
+
+
+def _escape(text: str) -> str:
+    """Untrusted text (messages quote file contents) cannot open HTML or mentions."""
+    return text.replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u200b")

@@ -1,0 +1,150 @@
+"""A tree -> every environment's revision graph and problems: the engine's one entry point.
+
+It chains the pure stages (config discovery, file listing, parsing, graph) over a `Tree`, whose
+reads are the only I/O. Parse results are cached by content id and path, so scanning a second
+tree that shares most files with the first (a base tip, a merge base, a merged tree) re-parses
+only the files that differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
+from alembic_heads_bot.engine.bot_config import BotConfig
+from alembic_heads_bot.engine.graph import Graph, build_graph
+from alembic_heads_bot.engine.model import Environment, ParsedFile, Problem, Revision
+from alembic_heads_bot.engine.parse import parse_revision_file
+from alembic_heads_bot.engine.tree import Tree
+from alembic_heads_bot.engine.versions import list_revision_files
+
+
+@dataclass(frozen=True)
+class EnvironmentScan:
+    """One environment of one tree: its revision files in load order, their readings, the graph,
+    and every problem found on the way (config, listing, parsing, graph), in that order."""
+
+    environment: Environment
+    files: tuple[ParsedFile, ...]
+    graph: Graph
+    problems: tuple[Problem, ...]
+
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+@dataclass(frozen=True)
+class TreeScan:
+    environments: tuple[EnvironmentScan, ...]
+    problems: tuple[Problem, ...] = ()
+
+    def all_problems(self) -> tuple[Problem, ...]:
+        return self.problems + tuple(p for env in self.environments for p in env.problems)
+
+
+@dataclass
+class ParseCache:
+    """Parsed files by (content id, path): the path matters for the hex-filename fallback and
+    for locating problems, and a file keeps its path across the trees of one pull request."""
+
+    entries: dict[tuple[str, str], ParsedFile] = field(default_factory=dict)
+    stored: dict[tuple[str, str], tuple] = field(default_factory=dict)  # from `adapters.cache_file`
+    hits: int = 0
+    misses: int = 0
+
+    def parse(self, tree: Tree, path: str) -> ParsedFile:
+        try:
+            key = (tree.oid(path), path)
+        except OSError as exc:
+            return _unreadable(path, exc)
+        cached = self.entries.get(key)
+        if cached is None and key in self.stored:
+            cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
+        if cached is not None:
+            self.hits += 1
+            return cached
+        self.misses += 1
+        try:
+            parsed = replace(parse_revision_file(tree.read(path), path), oid=key[0])
+        except OSError as exc:
+            return _unreadable(path, exc)
+        self.entries[key] = parsed
+        return parsed
+
+
+def encode_parsed(parsed: ParsedFile) -> tuple:
+    """A parsed file as nested tuples of plain values (what `adapters.cache_file` stores)."""
+    rev = parsed.revision
+    revision = None
+    if rev is not None:
+        revision = (
+            rev.revision, rev.down_revision, rev.branch_labels, rev.depends_on,
+            rev.path, rev.lines, rev.doc, rev.complete,
+        )  # fmt: skip
+    problems = tuple((p.code, p.message, p.path, p.line, p.severity) for p in parsed.problems)
+    return (parsed.path, revision, problems)
+
+
+def decode_parsed(stored: tuple) -> ParsedFile:
+    path, revision, problems = stored
+    return ParsedFile(
+        path,
+        None if revision is None else Revision(*revision),
+        tuple(Problem(*p) for p in problems),
+    )
+
+
+class EnvironmentNotFound(LookupError):
+    """`--env NAME` matched no environment, or more than one."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        names = ", ".join(known) or "none found"
+        super().__init__(f"no single Alembic environment matches '{name}' (environments: {names})")
+
+
+def scan_tree(
+    tree: Tree,
+    *,
+    config: str | None = None,
+    section: str | None = None,
+    env: str | None = None,
+    bot_config: BotConfig | None = None,
+    cache: ParseCache | None = None,
+) -> TreeScan:
+    """Scan every Alembic environment of `tree` (or the one config file / environment named)."""
+    discovery = load_config_file(tree, config, section) if config else discover(tree, bot_config)
+    environments = _selected(discovery, env)
+    cache = cache if cache is not None else ParseCache()
+    return TreeScan(
+        tuple(scan_environment(tree, e, cache) for e in environments), discovery.problems
+    )
+
+
+def scan_environment(tree: Tree, env: Environment, cache: ParseCache) -> EnvironmentScan:
+    paths, listing_problems = list_revision_files(tree, env)
+    files = tuple(cache.parse(tree, path) for path in paths)
+    graph = build_graph([f.revision for f in files if f.revision is not None])
+    problems = (
+        *env.problems,
+        *listing_problems,
+        *(p for f in files for p in f.problems),
+        *graph.problems,
+    )
+    return EnvironmentScan(env, files, graph, problems)
+
+
+def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]:
+    if name is None:
+        return discovery.environments
+    chosen = select(discovery, name)
+    if chosen is None:
+        raise EnvironmentNotFound(name, (e.name for e in discovery.environments))
+    return (chosen,)
+
+
+def _unreadable(path: str, exc: OSError) -> ParsedFile:
+    reason = exc.strerror or str(exc)
+    return ParsedFile(
+        path, None, (Problem.of("unreadable-file", f"cannot read {path}: {reason}", path),)
+    )

@@ -1,0 +1,37 @@
+"""The view of a source tree that the engine reads: file names, content identities and bytes.
+
+Two shells implement it: a directory on disk (`adapters.disk.DiskTree`) and a git commit's
+tree (`adapters.git.GitTree`). The engine reads trees only through this protocol, so it never
+touches the filesystem or git itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+# Directories that never hold a project's own Alembic environment, and that can be huge.
+# A directory holding `pyvenv.cfg` (a virtualenv) is skipped as well.
+SKIPPED_DIRS = frozenset(
+    {".git", "node_modules", ".tox", ".nox", "__pypackages__", "site-packages"}
+)
+
+
+class Tree(Protocol):
+    """A read-only snapshot of a project: every file by tree-relative POSIX path."""
+
+    def paths(self) -> Collection[str]:
+        """Every file (symbolic links included, directories excluded)."""
+        ...
+
+    def link(self, path: str) -> str | None:
+        """The target text of a symbolic link, or None for a regular file."""
+        ...
+
+    def oid(self, path: str) -> str:
+        """An identity of the file's content: equal ids mean equal bytes (for caching)."""
+        ...
+
+    def read(self, path: str) -> bytes:
+        """The file's bytes. Raises OSError when the file cannot be read."""
+        ...

@@ -1,0 +1,192 @@
+"""`check` and `merge` on real repositories: the advice, the fix written, and what Alembic sees."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import alembic_heads_bot
+import pytest
+from alembic.script import ScriptDirectory
+from alembic_heads_bot.app.cli import main
+from gitrepo import GitRepo
+from versiondb import sqlite_database
+
+INI = "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n"
+TEMPLATE = (Path(alembic_heads_bot.__file__).parent / "templates" / "generic.py.mako").read_text()
+
+
+def revision(rev: str, down: str | None) -> str:
+    return (
+        f'"""step {rev}\n\nRevises: {down}\n"""\n'
+        f"revision = {rev!r}\ndown_revision = {down!r}\n"
+        "branch_labels = None\ndepends_on = None\n\n\n"
+        "def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+    )
+
+
+def path(rev: str) -> str:
+    return f"migrations/versions/{rev}_step.py"
+
+
+@pytest.fixture
+def classic(tmp_path: Path) -> GitRepo:
+    """main: a -> b -> c -> d; feature (checked out) from c: e -> f."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write({"alembic.ini": INI, "migrations/env.py": "# not run\n"})
+    repo.write({"migrations/script.py.mako": TEMPLATE})
+    repo.write({path(r): revision(r, d) for r, d in [("a", None), ("b", "a"), ("c", "b")]})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({path("d"): revision("d", "c")})
+    repo.commit("d on main")
+    repo.checkout("feature")
+    repo.write({path("e"): revision("e", "c"), path("f"): revision("f", "e")})
+    repo.commit("e, f on feature")
+    return repo
+
+
+def alembic_heads(root: Path) -> tuple[str, ...]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return tuple(ScriptDirectory(str(root / "migrations")).get_heads())
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_check_names_the_new_head_its_collision_and_the_fix_in_order(classic, capsys):
+    code, out, _ = run(capsys, "check", "--repo", str(classic.path), "--base", "main")
+    assert code == 1
+    assert "new head f (migrations/versions/f_step.py:6)" in out
+    assert "collides with: d; common ancestor: c" in out
+    fix = out[out.index("fix:") :]
+    assert fix.index("git merge main") < fix.index("alembic-heads-bot merge")
+    assert 'alembic merge -m "merge heads d, f" d f' in fix
+
+
+def test_check_json_is_the_verdict(classic, capsys):
+    code, out, _ = run(
+        capsys, "check", "--repo", str(classic.path), "--base", "main", "--format", "json"
+    )
+    verdict = json.loads(out)
+    assert (code, verdict["ok"], verdict["failed_rules"]) == (1, False, ["new-heads"])
+    (env,) = verdict["environments"]
+    assert [h["revision"] for h in env["new_heads"]] == ["f"]
+
+
+def test_check_defaults_to_the_upstream_branch(classic, capsys):
+    classic.git("branch", "--set-upstream-to", "main")
+    code, out, _ = run(capsys, "check", "--repo", str(classic.path))
+    assert code == 1
+    assert "heads on main: d" in out
+
+
+def test_policy_override_turns_the_failure_into_a_warning(classic, capsys):
+    argv = ["check", "--repo", str(classic.path), "--base", "main", "--policy", "new-heads=warn"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert "passes with warnings: new-heads" in out
+    code, _, err = run(capsys, *argv[:-1], "nonsense=fail")
+    assert code == 2
+    assert "expected one of new-heads" in err
+
+
+def test_merge_refuses_while_the_branch_lacks_the_base_head_then_writes_a_working_fix(
+    classic, capsys
+):
+    code, out, err = run(capsys, "merge", "--repo", str(classic.path), "--base", "main")
+    assert code == 1
+    assert "does not contain d from main" in err
+    assert classic.status() == ""  # nothing written
+
+    classic.merge("main")
+    code, out, _ = run(
+        capsys,
+        "merge",
+        "--repo",
+        str(classic.path),
+        "--base",
+        "main",
+        "-m",
+        "join",
+        "--rev-id",
+        "m1",
+    )
+    assert code == 0
+    assert out.splitlines()[0] == "migrations/versions/m1_join.py"
+    written = (classic.path / "migrations/versions/m1_join.py").read_text()
+    assert "down_revision: Union[str, Sequence[str], None] = ('d', 'f')" in written
+    assert alembic_heads(classic.path) == ("m1",)
+    classic.commit("merge migration")
+    assert run(capsys, "check", "--repo", str(classic.path), "--base", "main")[0] == 0
+
+
+def test_merge_without_a_base_joins_the_working_trees_heads(classic, capsys):
+    classic.merge("main")
+    code, out, _ = run(capsys, "merge", "--repo", str(classic.path), "--rev-id", "m2")
+    assert code == 0
+    assert alembic_heads(classic.path) == ("m2",)
+    code, out, _ = run(capsys, "merge", "--repo", str(classic.path))
+    assert (code, out) == (0, "Nothing to merge: every environment has one head per stream.\n")
+
+
+def test_merge_uses_the_base_branch_template_not_the_branchs(classic, capsys):
+    classic.merge("main")
+    classic.write({"migrations/script.py.mako": "${'pwned' if True else ''}\n"})
+    classic.commit("feature edits the template")
+    code, out, _ = run(
+        capsys, "merge", "--repo", str(classic.path), "--base", "main", "--rev-id", "m3"
+    )
+    assert code == 0
+    assert "used migrations/script.py.mako as it is on the base branch" in out
+    assert "pwned" not in (classic.path / "migrations/versions/m3_merge_heads_d_f.py").read_text()
+
+
+def test_rebase_strategy_repoints_the_branchs_first_revision(classic, capsys):
+    code, out, _ = run(
+        capsys, "merge", "--repo", str(classic.path), "--base", "main", "--strategy", "rebase"
+    )
+    assert code == 0
+    assert out.splitlines()[0] == path("e")
+    edited = (classic.path / path("e")).read_text()
+    assert "down_revision = 'd'" in edited
+    assert "Revises: d" in edited
+    assert "rebase this branch onto main" in out
+    classic.commit("re-parent e")
+    classic.git("rebase", "-q", "main")
+    assert alembic_heads(classic.path) == ("f",)
+    assert run(capsys, "check", "--repo", str(classic.path), "--base", "main")[0] == 0
+
+
+def test_rebase_needs_a_base(classic, capsys):
+    code, _, err = run(capsys, "merge", "--repo", str(classic.path), "--strategy", "rebase")
+    assert code == 1
+    assert "--strategy rebase needs the base branch" in err
+
+
+def test_check_without_a_base_judges_the_working_tree(classic, capsys):
+    classic.merge("main")
+    code, out, _ = run(capsys, "check", "--repo", str(classic.path))
+    assert code == 1
+    assert "heads: d, f" in out
+
+
+def test_rebase_refuses_to_move_a_revision_a_database_applied(
+    classic, capsys, tmp_path, monkeypatch
+):
+    classic.checkout("main")
+    classic.write({".github/alembic-heads.yml": "databases: [{name: qa, url_env: QA_URL}]\n"})
+    classic.commit("name the qa database")
+    classic.checkout("feature")
+    monkeypatch.setenv("QA_URL", sqlite_database(tmp_path, "f", name="qa"))
+    code, _, err = run(
+        capsys, "merge", "--repo", str(classic.path), "--base", "main", "--strategy", "rebase"
+    )
+    assert code == 1
+    assert "[alembic.ini] e is applied in qa: re-parenting it would rewrite the history" in err
+    assert "down_revision = 'c'" in (classic.path / path("e")).read_text()

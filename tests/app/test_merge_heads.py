@@ -1,0 +1,292 @@
+"""`/merge-heads` and auto-fix end to end: the entry point runs against the fake GitHub, the fix
+is committed through the Git Data API, and the result is checked in git and in real Alembic."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic_heads_bot.engine.merge_command import TRAILER
+from fakegithub import ACTIONS_LOGIN
+from projects import path, revision
+from shop import SHOP, Shop, fork_pull_request, own_comments, two_heads
+from versiondb import sqlite_database
+
+ENV_PY = """\
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def comment(shop: Shop, number: int, body: str, author: str = "maintainer") -> int:
+    shop.fake.add_collaborator(SHOP, "maintainer", "maintain")
+    return shop.fake.add_comment(SHOP, number, body, author=author).id
+
+
+def command_run(shop: Shop, number: int, body: str, author: str = "maintainer", **inputs: str):
+    comment_id = comment(shop, number, body, author)
+    run = shop.run(shop.fake.event_issue_comment(SHOP, comment_id), **inputs)
+    reactions = [r.content for r in _comment(shop, number, comment_id).reactions]
+    return run, reactions
+
+
+def _comment(shop: Shop, number: int, comment_id: int):
+    return next(c for c in shop.fake.comments(SHOP, number) if c.id == comment_id)
+
+
+def replies(shop: Shop, number: int) -> list[str]:
+    """The bot's comments that are not the sticky one."""
+    return [b for b in own_comments(shop, number) if not b.startswith("<!-- alembic-heads-bot")]
+
+
+def git(shop: Shop, *args: str) -> str:
+    bare = shop.fake.repo(SHOP).bare.path
+    return subprocess.run(
+        ["git", "--git-dir", str(bare), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def upgrade_on_sqlite(shop: Shop, sha: str, tmp: Path) -> list[str]:
+    """Check the commit out, let real Alembic load it and upgrade an empty SQLite database;
+    the heads Alembic sees."""
+    where = tmp / f"checkout-{sha[:8]}"
+    where.mkdir()
+    archive = subprocess.run(
+        ["git", "--git-dir", str(shop.fake.repo(SHOP).bare.path), "archive", sha],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    (where / "migrations" / "env.py").write_text(ENV_PY)
+    shutil.copy(
+        Path(command.__file__).parent / "templates" / "generic" / "script.py.mako",
+        where / "migrations" / "script.py.mako",
+    )
+    config = Config()
+    config.set_main_option("script_location", str(where / "migrations"))
+    config.set_main_option("sqlalchemy.url", f"sqlite:///{where / 'test.db'}")
+    heads = ScriptDirectory.from_config(config).get_heads()
+    command.upgrade(config, "heads")
+    with sqlite3.connect(where / "test.db") as db:
+        [(applied,)] = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert [applied] == heads
+    return heads
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_merge_heads_commits_the_base_and_a_merge_migration_and_turns_the_pr_green(
+    shop: Shop, tmp_path: Path
+) -> None:
+    number = two_heads(shop)
+    shop.run(shop.fake.event_pull_request(SHOP, number))  # red, with the sticky comment
+    old_head, main = shop.fake.pull(SHOP, number).head_sha, shop.fake.branch_sha(SHOP, "main")
+    run, reactions = command_run(shop, number, '/merge-heads -m "join c and d"')
+    assert run.code == 0, run.log
+    assert reactions == ["eyes", "rocket"]
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    assert git(shop, "rev-list", "--parents", "-n1", new_head).split() == [new_head, old_head, main]
+    added = git(shop, "diff", "--name-only", old_head, new_head).split()
+    assert path("c") in added and any("join_c_and_d" in p for p in added)
+    message = git(shop, "log", "-1", "--format=%B", new_head)
+    assert message.startswith("Merge main and add merge migration ")
+    assert f"{TRAILER}: {old_head}" in message
+    [merge_rev] = upgrade_on_sqlite(shop, new_head, tmp_path)
+    assert merge_rev not in ("c", "d")
+    assert [c.conclusion for c in shop.fake.check_runs(SHOP, new_head)] == ["success"]
+    [sticky] = [b for b in own_comments(shop, number) if b.startswith("<!-- alembic-heads-bot")]
+    assert "state=resolved" in sticky
+    [reply] = replies(shop, number)
+    assert f"/{SHOP}/commit/{new_head})" in reply and "with `main` merged in" in reply
+
+
+def test_a_branch_that_holds_the_base_gets_a_one_parent_commit(shop: Shop, tmp_path: Path) -> None:
+    shop.commit_main({path("c"): revision("c", "b")})
+    shop.branch("feature", {path("d"): revision("d", "b")})  # from main: has c already
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    old_head = shop.fake.branch_sha(SHOP, "feature")
+    run, _ = command_run(shop, number, "/merge-heads")
+    assert run.code == 0, run.log
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    assert git(shop, "rev-list", "--parents", "-n1", new_head).split() == [new_head, old_head]
+    assert len(upgrade_on_sqlite(shop, new_head, tmp_path)) == 1
+
+
+def test_the_rebase_strategy_re_parents_the_pull_requests_revision(
+    shop: Shop, tmp_path: Path
+) -> None:
+    number = two_heads(shop)
+    run, _ = command_run(shop, number, "/merge-heads --strategy=rebase")
+    assert run.code == 0, run.log
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    assert upgrade_on_sqlite(shop, new_head, tmp_path) == ["d"]
+    text = git(shop, "show", f"{new_head}:{path('d')}")
+    assert "down_revision = 'c'" in text
+
+
+def test_a_commenter_without_write_access_is_refused(shop: Shop) -> None:
+    number = two_heads(shop)
+    shop.fake.add_collaborator(SHOP, "reader", "triage")
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads", author="reader")
+    assert (run.code, reactions) == (1, ["eyes", "-1"])
+    [reply] = replies(shop, number)
+    assert reply.startswith("@reader: only collaborators with write access")
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+
+
+def test_comments_by_bots_edits_and_plain_issues_are_ignored_without_a_request(
+    shop: Shop,
+) -> None:
+    number = two_heads(shop)
+    by_bot = shop.fake.add_comment(SHOP, number, "/merge-heads", author="renovate[bot]")
+    run = shop.run(shop.fake.event_issue_comment(SHOP, by_bot.id))
+    assert (run.code, run.api) == (0, []) and "written by a bot" in run.log
+    human = comment(shop, number, "/merge-heads")
+    edited = shop.fake.event_issue_comment(SHOP, human)
+    edited.payload["action"] = "edited"
+    run = shop.run(edited)
+    assert (run.code, run.api) == (0, []) and "the comment was edited" in run.log
+    issue = shop.fake.open_issue(SHOP).number
+    on_issue = shop.fake.add_comment(SHOP, issue, "/merge-heads", author="maintainer")
+    run = shop.run(shop.fake.event_issue_comment(SHOP, on_issue.id))
+    assert (run.code, run.api) == (0, []) and "not a pull request" in run.log
+    mention = comment(shop, number, "should we /merge-heads?")
+    assert shop.run(shop.fake.event_issue_comment(SHOP, mention)).api == []
+
+
+def test_unknown_arguments_get_the_usage(shop: Shop) -> None:
+    number = two_heads(shop)
+    run, reactions = command_run(shop, number, "/merge-heads --force; rm -rf /")
+    assert (run.code, reactions) == (1, ["eyes", "confused"])
+    [reply] = replies(shop, number)
+    assert reply.startswith("Cannot read this command: unknown argument `--force;`")
+    assert 'Usage: `/merge-heads [-m "message"]' in reply
+
+
+def test_nothing_to_merge_changes_nothing(shop: Shop) -> None:
+    head = shop.branch("feature", {path("c"): revision("c", "b")})
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (0, ["eyes", "+1"])
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+    assert replies(shop, number) == ["Nothing to merge: one head per stream once merged."]
+
+
+def test_a_fork_gets_the_file_to_commit_itself(shop: Shop) -> None:
+    number = fork_pull_request(shop)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (1, ["eyes", "confused"])
+    [reply] = replies(shop, number)
+    assert reply.startswith("This pull request comes from a fork")
+    assert (
+        "down_revision: Union[str, Sequence[str], None] = ('b', 'd')" in reply
+        and "git merge <remote>/main" not in reply
+    )
+
+
+def test_a_branch_that_moves_during_the_fix_is_judged_again(shop: Shop, tmp_path: Path) -> None:
+    number = two_heads(shop)
+
+    def someone_pushes() -> None:
+        shop.src.checkout("feature")
+        shop.src.write({"README.md": "pushed meanwhile\n"})
+        shop.src.commit("docs")
+        shop.src.checkout("main")
+        shop.push()
+
+    shop.fake.before_next("POST", f"/repos/{SHOP}/git/commits", someone_pushes)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (0, ["eyes", "rocket"]), run.log
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    assert "README.md" in git(shop, "ls-tree", "--name-only", new_head)
+    assert len(upgrade_on_sqlite(shop, new_head, tmp_path)) == 1
+    assert "moved (attempt 1)" in run.log
+
+
+def test_two_commands_in_a_row_make_one_merge_migration(shop: Shop) -> None:
+    number = two_heads(shop)
+    first, _ = command_run(shop, number, "/merge-heads")
+    fixed = shop.fake.branch_sha(SHOP, "feature")
+    second, reactions = command_run(shop, number, "/merge-heads")
+    assert (first.code, second.code, reactions) == (0, 0, ["eyes", "+1"])
+    assert shop.fake.branch_sha(SHOP, "feature") == fixed
+
+
+def test_two_commands_racing_make_one_merge_migration(shop: Shop) -> None:
+    number = two_heads(shop)
+    old = shop.fake.branch_sha(SHOP, "feature")
+    events = [shop.fake.event_issue_comment(SHOP, comment(shop, number, "/merge-heads"))]
+    events.append(shop.fake.event_issue_comment(SHOP, comment(shop, number, "/merge-heads")))
+    jobs = [shop.launch(event) for event in events]  # both run at once
+    runs = [shop.finish(job) for job in jobs]
+    assert sorted(run.code for run in runs) == [0, 0], [run.log for run in runs]
+    commits = git(shop, "rev-list", "--first-parent", f"{old}..feature").split()
+    assert len(commits) == 1  # one fix commit, whichever run made it
+    closing = [
+        _comment(shop, number, e.payload["comment"]["id"]).reactions[-1].content for e in events
+    ]
+    assert sorted(closing) == ["+1", "rocket"]
+
+
+def test_a_textual_conflict_commits_nothing_and_says_what_conflicts(shop: Shop) -> None:
+    shop.commit_main({"README.md": "main's words\n", path("c"): revision("c", "b")})
+    shop.branch(
+        "feature", {"README.md": "feature's words\n", path("d"): revision("d", "b")}, "main~1"
+    )
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (1, ["eyes", "confused"])
+    [reply] = replies(shop, number)
+    assert "cannot merge main into this branch cleanly (`README.md`)" in reply
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+
+
+# --- auto-fix --------------------------------------------------------------------------------
+
+
+def test_auto_fix_commits_once_and_never_fixes_its_own_fix(shop: Shop, tmp_path: Path) -> None:
+    number = two_heads(shop)
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), auto_fix="true")
+    assert run.code == 1  # the judged head has two heads; the fix is a new commit
+    fixed = shop.fake.branch_sha(SHOP, "feature")
+    assert TRAILER in git(shop, "log", "-1", "--format=%B", fixed)
+    assert [c.conclusion for c in shop.fake.check_runs(SHOP, fixed)] == ["success"]
+    assert len(upgrade_on_sqlite(shop, fixed, tmp_path)) == 1
+    again = shop.run(shop.fake.event_pull_request(SHOP, number, "synchronize"), auto_fix="true")
+    assert again.code == 0 and shop.fake.branch_sha(SHOP, "feature") == fixed
+    assert not any(m == "POST" and "/git/" in p for m, p in again.api)
+    assert [c.author for c in shop.fake.comments(SHOP, number)] == [ACTIONS_LOGIN]
+
+
+def test_the_rebase_strategy_refuses_to_re_parent_what_staging_applied(
+    shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = "databases: [{name: staging, url_env: STAGING_DATABASE_URL}]\n"
+    shop.commit_main({".github/alembic-heads.yml": config})
+    number = two_heads(shop)
+    # Staging was deployed from the branch: it ran d, the revision a rebase would move.
+    monkeypatch.setenv("STAGING_DATABASE_URL", sqlite_database(tmp_path, "d", name="staging"))
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads --strategy=rebase")
+    assert (run.code, reactions) == (1, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert "d is applied in staging: re-parenting it would rewrite the history" in reply
+    assert "Use the merge strategy" in reply
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+    run, _ = command_run(shop, number, "/merge-heads")
+    assert run.code == 0, run.log
+    assert shop.fake.branch_sha(SHOP, "feature") != head

@@ -1,0 +1,120 @@
+"""Reports from real verdicts: what the check prints and what the pull-request comment says."""
+
+from __future__ import annotations
+
+from alembic_heads_bot.adapters.databases import DatabaseReader
+from alembic_heads_bot.app.pull_request import analyse
+from alembic_heads_bot.engine.analysis import NewHead, judge_tree
+from alembic_heads_bot.engine.bot_config import Policy
+from alembic_heads_bot.engine.graph import build_graph
+from alembic_heads_bot.engine.model import Problem, Revision
+from alembic_heads_bot.engine.report.verdict import (
+    MAX_DIAGRAM_NODES,
+    Sides,
+    focus_nodes,
+    markdown_report,
+    text_report,
+)
+from alembic_heads_bot.engine.scan import EnvironmentScan, TreeScan
+from verdicts import classic
+from versiondb import sqlite_database
+
+INI = "[alembic]\nscript_location = m\n"
+
+
+def test_markdown_says_it_fails_links_the_file_and_draws_the_collision(tmp_path):
+    repo = classic(tmp_path)
+    verdict = analyse(repo.path, "main", "feature")
+    body = markdown_report(
+        verdict,
+        Sides(base="main", head="feature"),
+        link=lambda path, line: f"https://example.test/blob/{path}#L{line}",
+        command="/merge-heads",
+    )
+    assert body.startswith("### ❌ Alembic migrations: this change adds a second head")
+    assert "| on `main` | `c` |" in body
+    assert "| after the merge | `c`, `d` |" in body
+    assert "[`m/versions/d.py:3`](https://example.test/blob/m/versions/d.py#L3)" in body
+    assert "collides with `c` (common ancestor `b`)" in body
+    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    assert ['"b (branchpoint)' in diagram, '"a' in diagram] == [True, False]
+    assert "comment `/merge-heads`" in body
+    assert "git merge main    # or: git rebase main" in body
+
+
+def test_a_clean_change_says_so_in_one_line(tmp_path):
+    repo = classic(tmp_path)
+    verdict = analyse(repo.path, "main", "main")
+    assert markdown_report(verdict).splitlines()[0] == (
+        "### ✅ Alembic migrations: migrations are fine: one head per stream"
+    )
+    assert text_report(verdict).startswith("alembic-heads-bot: OK")
+
+
+def test_a_long_history_is_cut_to_the_heads_nearest_revisions_with_a_note():
+    chain = [Revision("r0")] + [Revision(f"r{i}", (f"r{i - 1}",)) for i in range(1, 100)]
+    graph = build_graph([*chain, Revision("x", ("r0",))])
+    heads = (NewHead("x", "x.py", 1, ("r0",), ("r99",), "r0"),)
+    nodes, cut = focus_nodes(graph, heads)
+    assert cut
+    assert len(nodes) == MAX_DIAGRAM_NODES
+    assert {"x", "r99", "r0"} <= nodes
+
+
+def test_untrusted_text_cannot_open_html_or_mention_people():
+    problem = Problem.of(
+        "non-literal", "value <img src=x onerror=alert(1)> by @octocat", "m/x.py", 2
+    )
+    graph = build_graph([])
+    env = EnvironmentScan(environment=_env(), files=(), graph=graph, problems=(problem,))
+    verdict = judge_tree(TreeScan((env,)), Policy())
+    body = markdown_report(verdict)
+    assert "<img" not in body
+    assert "&lt;img" in body
+    assert "@octocat" not in body
+
+
+def _env():
+    from alembic_heads_bot.engine.model import Environment
+
+    return Environment("alembic.ini", "alembic.ini", "alembic", "m", ("m/versions",))
+
+
+def test_databases_are_listed_and_marked_in_the_diagram(tmp_path):
+    repo = classic(tmp_path)
+    repo.checkout("main")
+    repo.write({".github/alembic-heads.yml": "databases: [{name: production, url_env: DB}]\n"})
+    repo.commit("name the production database")
+    reader = DatabaseReader({"DB": sqlite_database(tmp_path, "c")})
+    verdict = analyse(repo.path, "main", "feature", databases=reader)
+    sides = Sides(base="main", head="feature")
+
+    body = markdown_report(verdict, sides)
+    assert "| `production` | `c` | `d` | `d` |" in body
+    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    assert '["c (head) (current: production)<br/>step c"]' in diagram
+    applied = next(
+        line
+        for line in diagram.splitlines()
+        if line.strip().startswith("class ") and line.endswith(" applied")
+    )
+    assert sorted(applied.split()[1].split(",")) == ["r1", "r2"]  # b and c; a is not drawn
+    assert "applied in a database the bot reads" in body
+
+    text = text_report(verdict, sides)
+    assert "  database production (alembic_version): at c" in text
+    assert "    not applied yet from feature: d" in text
+    assert "    upgrade heads after the merge runs: d" in text
+
+
+def test_an_unreadable_database_is_a_warning_in_both_reports(tmp_path):
+    repo = classic(tmp_path)
+    repo.checkout("main")
+    repo.write({".github/alembic-heads.yml": "databases: [{name: staging, url_env: DB}]\n"})
+    repo.commit("name the staging database")
+    verdict = analyse(repo.path, "main", "feature", databases=DatabaseReader({}))
+    assert "| `staging` | ⚠️ not read | | |" in markdown_report(verdict)
+    assert "> ⚠️ `staging`: the variable DB is not set." in markdown_report(verdict)
+    assert "database staging (alembic_version): warning: the variable DB is not set" in (
+        text_report(verdict)
+    )
