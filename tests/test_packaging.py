@@ -14,7 +14,9 @@ from pathlib import Path
 import yaml
 from action_run import TOKEN, stale_two_heads
 from alembic_heads_bot.adapters.runner import input_variable
-from alembic_heads_bot.app.action import COMMENT, FAIL_ON, STATUS, outputs, read_settings
+from alembic_heads_bot.app.context import COMMENT, FAIL_ON, STATUS
+from alembic_heads_bot.app.events import read_settings
+from alembic_heads_bot.app.pull_request import outputs
 from projects import path
 from runner_model import RunnerModel, read_outputs
 

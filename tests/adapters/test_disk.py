@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic_heads_bot.adapters.disk import DiskTree
-from alembic_heads_bot.adapters.git import SourceError
+from alembic_heads_bot.engine.errors import SourceError
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS
 
 

@@ -14,13 +14,13 @@ from alembic_heads_bot.adapters.git import (
     GitError,
     GitTree,
     NotAGitRepository,
-    SourceError,
     UnknownRevision,
     merge_base,
     merge_tree,
     open_repo,
     resolve,
 )
+from alembic_heads_bot.engine.errors import SourceError
 from gitrepo import GitRepo
 
 LATIN1_NAME = os.fsdecode(b"v/caf\xe9.py")  # not UTF-8: git and the filesystem keep bytes

@@ -24,14 +24,9 @@ from action_run import (
     remote,
     stale_two_heads,
 )
-from alembic_heads_bot.app.action import (
-    BASE_REF,
-    ActionContext,
-    ActionError,
-    ActionResult,
-    git_environment,
-    run_action,
-)
+from alembic_heads_bot.adapters.git import auth_environment
+from alembic_heads_bot.app.action import run_action
+from alembic_heads_bot.app.context import BASE_REF, ActionContext, ActionError, ActionResult
 from gitrepo import GitRepo
 from projects import path, revision
 from runner_model import RunnerModel, read_outputs
@@ -316,9 +311,9 @@ def test_a_failed_fetch_is_a_clear_error_without_the_token(tmp_path: Path) -> No
 
 
 def test_the_token_reaches_git_as_a_header_for_the_github_server_only(tmp_path: Path) -> None:
-    env = git_environment({**git_env(tmp_path), "GIT_CONFIG_COUNT": "1",
-                           "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "/w"},
-                          TOKEN)  # fmt: skip
+    env = auth_environment({**git_env(tmp_path), "GIT_CONFIG_COUNT": "1",
+                            "GIT_CONFIG_KEY_0": "safe.directory", "GIT_CONFIG_VALUE_0": "/w"},
+                           TOKEN, "https://github.com")  # fmt: skip
 
     def header_for(url: str) -> str:
         done = subprocess.run(

@@ -12,7 +12,7 @@ import os
 from collections.abc import KeysView
 from pathlib import Path
 
-from alembic_heads_bot.adapters.git import SourceError
+from alembic_heads_bot.engine.errors import SourceError
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS
 
 

@@ -1,4 +1,10 @@
-"""Trees and blobs straight from git's object database, through GitPython.
+"""git, the one way the bot runs it: trees and blobs from the object database, trial merges,
+and the Action's workspace (fetching, deepening, listing).
+
+Every git command goes through `run_git`: fixed argv, no shell, never a prompt, one timeout, and
+one error policy (`GitError` with git's own last line). The token reaches git only through
+`Workspace` with `auth=True`, as an HTTP header scoped to the GitHub server and passed in
+`GIT_CONFIG_*` variables: never in a URL, an argv, a config file or the log.
 
 Nothing here checks anything out or touches the index or the working tree: a commit is listed
 with one `git ls-tree` and its blobs are read through GitPython's persistent `git cat-file`
@@ -9,13 +15,17 @@ when a repository is opened, so that commands working on a plain directory never
 
 from __future__ import annotations
 
+import base64
 import errno
 import os
-from collections.abc import KeysView
-from dataclasses import dataclass
+import subprocess
+from collections.abc import Callable, KeysView, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
+
+from alembic_heads_bot.engine.errors import SourceError
 
 if TYPE_CHECKING:
     import git
@@ -23,10 +33,6 @@ if TYPE_CHECKING:
 _SYMLINK_MODE = "120000"
 # `merge-tree --write-tree` (the mode that needs no working tree) appeared in git 2.38.
 _MERGE_TREE_GIT = (2, 38)
-
-
-class SourceError(Exception):
-    """A source of files cannot be used; the message is meant for the user as is."""
 
 
 class GitError(SourceError):
@@ -39,6 +45,190 @@ class NotAGitRepository(GitError):
 
 class UnknownRevision(GitError):
     """A revision expression names no commit."""
+
+
+GIT_TIMEOUT = 120  # seconds for a local git command
+FETCH_TIMEOUT = 900  # seconds for a fetch, which may bring a long history
+# A shallow clone is deepened step by step until the tips meet; --unshallow is the last
+# resort (the whole history of both branches).
+DEEPEN_STEPS = (("--depth=50",), ("--deepen=250",), ("--deepen=2000",), ("--unshallow",))
+
+
+@dataclass(frozen=True)
+class GitOutput:
+    status: int
+    stdout: bytes
+    stderr: str
+
+    @property
+    def text(self) -> str:
+        return os.fsdecode(self.stdout)
+
+
+def run_git(
+    cwd: str | os.PathLike[str],
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: int = GIT_TIMEOUT,
+) -> GitOutput:
+    """Run `git ARGS` in `cwd` (fixed argv, no shell, never prompting); raises GitError only
+    when git cannot be run or does not finish: a failing command is its status."""
+    environ = dict(os.environ if env is None else env)
+    environ["GIT_TERMINAL_PROMPT"] = "0"
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=environ, capture_output=True, timeout=timeout,
+            check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} did not finish within {timeout} s") from None
+    return GitOutput(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
+
+
+def last_line(stderr: str) -> str:
+    """git's final word, usually the `fatal:` line that says what went wrong, unprefixed."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else "git failed without a message"
+    for prefix in ("fatal: ", "error: "):
+        last = last.removeprefix(prefix)
+    return last
+
+
+def auth_environment(environ: Mapping[str, str], token: str, server_url: str) -> dict[str, str]:
+    """`environ` plus the token as an Authorization header for `server_url` only, added
+    through GIT_CONFIG_* so that it shows in no argv and is written to no config file."""
+    env = dict(environ)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    if not token:
+        return env
+    count = environ.get("GIT_CONFIG_COUNT", "0")
+    index = int(count) if count.isdigit() else 0
+    env[f"GIT_CONFIG_KEY_{index}"] = f"http.{server_url.rstrip('/')}/.extraheader"
+    env[f"GIT_CONFIG_VALUE_{index}"] = f"AUTHORIZATION: basic {basic_credentials(token)}"
+    env["GIT_CONFIG_COUNT"] = str(index + 1)
+    return env
+
+
+def basic_credentials(token: str) -> str:
+    """The token as git sends it in the header (the log masks this form too)."""
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode("ascii")
+
+
+class TreeEntry(NamedTuple):
+    mode: str
+    kind: str  # "blob", "tree" or "commit" (a submodule)
+    oid: str
+
+
+def parse_ls_tree(out: bytes) -> dict[str, TreeEntry]:
+    """`git ls-tree -z` output: `<mode> SP <type> SP <oid> TAB <path> NUL` records, by path."""
+    entries: dict[str, TreeEntry] = {}
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, raw_path = record.partition(b"\t")
+        mode, kind, oid = meta.decode("ascii").split(" ")
+        # The filesystem's decoding, so that names match those DiskTree lists.
+        entries[os.fsdecode(raw_path)] = TreeEntry(mode, kind, oid)
+    return entries
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The Action's checkout: git in it with the job's environment, and the token as a header
+    for the GitHub server on the commands that reach the remote (`auth=True`)."""
+
+    path: Path
+    environ: Mapping[str, str] = field(repr=False)
+    token: str = field(default="", repr=False)
+    server_url: str = "https://github.com"
+
+    def run(
+        self, *args: str, check: bool = True, auth: bool = False, timeout: int = GIT_TIMEOUT
+    ) -> GitOutput:
+        env = auth_environment(self.environ, self.token if auth else "", self.server_url)
+        done = run_git(self.path, *args, env=env, timeout=timeout)
+        if check and done.status != 0:
+            raise GitError(f"git {args[0]} failed: {last_line(done.stderr)}")
+        return done
+
+    def text(self, *args: str) -> str:
+        return self.run(*args).text
+
+    def fetch(self, refspecs: Sequence[str], what: str, depth: Sequence[str] = ()) -> None:
+        """Fetch `refspecs` from origin; `what` names them in the error."""
+        done = self._fetch(refspecs, depth)
+        if done.status != 0:
+            raise GitError(f"git fetch of {what} from origin failed: {last_line(done.stderr)}")
+
+    def try_fetch(self, refspecs: Sequence[str], depth: Sequence[str] = ()) -> bool:
+        """Fetch `refspecs` from origin; whether it worked."""
+        return self._fetch(refspecs, depth).status == 0
+
+    def _fetch(self, refspecs: Sequence[str], depth: Sequence[str]) -> GitOutput:
+        return self.run(
+            "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", *depth, "origin",
+            *refspecs, check=False, auth=True, timeout=FETCH_TIMEOUT,
+        )  # fmt: skip
+
+    def fetch_deepening(self, refspecs: Sequence[str], what: str, met: Callable[[], bool]) -> None:
+        """Fetch, deepening a shallow clone step by step until `met()` (the tips share
+        history) or the clone is complete."""
+        if not self.is_shallow():
+            self.fetch(refspecs, what)
+            return
+        for step in DEEPEN_STEPS:
+            self.fetch(refspecs, what, step)
+            if not self.is_shallow() or met():
+                return
+
+    def is_shallow(self) -> bool:
+        return self.text("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        done = self.run("merge-base", a, b, check=False)
+        return done.text.strip() or None if done.status == 0 else None
+
+    def rev_parse(self, rev: str) -> str:
+        return self.text("rev-parse", "--verify", "--quiet", rev).strip()
+
+    def check_branch_name(self, branch: str) -> None:
+        valid = self.run("check-ref-format", f"refs/heads/{branch}", check=False)
+        if valid.status != 0 or branch.startswith("-"):
+            raise GitError(f"the base branch name {branch!r} is not a valid git branch name")
+
+    def mark_safe(self, *directories: Path) -> None:
+        """The workspace belongs to the runner's user and the container runs as root: without
+        a `safe.directory` entry in the global config git refuses to work there."""
+        listed = self.run("config", "--global", "--get-all", "safe.directory", check=False)
+        present = set(listed.text.splitlines())
+        for directory in dict.fromkeys(str(d.resolve()) for d in directories):
+            if directory not in present and "*" not in present:
+                self.run("config", "--global", "--add", "safe.directory", directory)
+
+    def ls_tree(self, tree_ish: str, *paths: str) -> dict[str, TreeEntry]:
+        """The entries of `tree_ish`, recursively, or only those at `paths`."""
+        return parse_ls_tree(self.run("ls-tree", "-r", "-z", tree_ish, "--", *paths).stdout)
+
+    def changed_paths(self, old: str, new: str) -> list[str]:
+        # --no-renames: a file moved out of a version location counts on both sides
+        out = self.run("diff", "--name-only", "--no-renames", "-z", old, new).text
+        return [path for path in out.split("\0") if path]
+
+    def changed_entries(self, old: str, new: str) -> list[tuple[str, str, str | None]]:
+        """(path, new mode, new blob id or None when deleted) for each path that differs."""
+        fields = self.run("diff-tree", "-r", "-z", "--no-renames", old, new).text.split("\0")
+        found = []
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            if meta.startswith(":"):
+                _, new_mode, _, new_oid, status = meta[1:].split(" ")
+                found.append((path, new_mode, None if status == "D" else new_oid))
+        return found
+
+    def blob(self, oid: str) -> bytes:
+        return self.run("cat-file", "blob", oid).stdout
 
 
 def _git_module() -> ModuleType:
@@ -73,7 +263,7 @@ def resolve(repo: git.Repo, rev: str) -> str:
         return out.decode("ascii").strip()
     where = repo.working_tree_dir or repo.git_dir
     if err:  # --quiet silences "unknown revision": what git still says is worth passing on
-        raise GitError(f"cannot resolve revision {rev!r} in {where}: {_last_line(err)}")
+        raise GitError(f"cannot resolve revision {rev!r} in {where}: {last_line(err)}")
     message = f"unknown revision {rev!r}: no commit by that name in {where}"
     if Path(repo.git_dir, "shallow").exists():
         message += (
@@ -89,24 +279,10 @@ def upstream_branch(repo: git.Repo) -> str | None:
     return out.decode().strip() or None if status == 0 else None
 
 
-def _git(repo: git.Repo, command: str, *args: str) -> tuple[int, bytes, str]:
+def _git(repo: git.Repo, *args: str) -> tuple[int, bytes, str]:
     """Run a git command in the repository: exit status, stdout bytes, stderr text."""
-    run = getattr(repo.git, command.replace("-", "_"))  # GitPython's git executable and env
-    return run(*args, with_extended_output=True, with_exceptions=False, stdout_as_string=False)
-
-
-def _last_line(text: str) -> str:
-    """git's final word, usually the `fatal:` line that says what went wrong, unprefixed."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    last = lines[-1] if lines else "git failed without a message"
-    for prefix in ("fatal: ", "error: "):
-        last = last.removeprefix(prefix)
-    return last
-
-
-class _Entry(NamedTuple):
-    mode: str
-    oid: str
+    done = run_git(repo.working_tree_dir or repo.git_dir, *args)
+    return done.status, done.stdout, done.stderr
 
 
 class GitTree:
@@ -119,7 +295,7 @@ class GitTree:
         self.commit: str | None
         self.object_id: str
         self.commit, self.object_id = _resolve_tree_ish(repo, rev)
-        self._entries: dict[str, _Entry] | None = None
+        self._entries: dict[str, TreeEntry] | None = None
         self._links: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -149,7 +325,7 @@ class GitTree:
             raise OSError(errno.ELOOP, "is a symbolic link", path)
         return self._blob(path, entry.oid)
 
-    def _entry(self, path: str) -> _Entry:
+    def _entry(self, path: str) -> TreeEntry:
         entry = self._listing().get(path)
         if entry is None:
             where = f"not in {self._what} {self.object_id[:12]}"
@@ -162,16 +338,17 @@ class GitTree:
         except ValueError as error:  # cat-file answered "missing" (e.g. a partial clone)
             raise OSError(errno.EIO, f"cannot read blob {oid}: {error}", path) from None
 
-    def _listing(self) -> dict[str, _Entry]:
+    def _listing(self) -> dict[str, TreeEntry]:
         if self._entries is None:
             self._entries = self._ls_tree()
         return self._entries
 
-    def _ls_tree(self) -> dict[str, _Entry]:
+    def _ls_tree(self) -> dict[str, TreeEntry]:
         status, out, err = _git(self.repo, "ls-tree", "-r", "-z", "--full-tree", self.object_id)
         if status != 0:
-            raise GitError(f"cannot list {self._what} {self.object_id}: {_last_line(err)}")
-        return _parse_ls_tree(out)
+            raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
+        # Submodules (commits) and trees are left out: only files are revisions or configs.
+        return {path: e for path, e in parse_ls_tree(out).items() if e.kind == "blob"}
 
 
 def _resolve_tree_ish(repo: git.Repo, rev: str) -> tuple[str | None, str]:
@@ -196,7 +373,7 @@ def merge_base(repo: git.Repo, a: str, b: str) -> str | None:
         return out.decode("ascii").strip()
     if status == 1 and not err.strip():  # git's answer for "no common ancestor"
         return None
-    raise GitError(f"cannot find the merge base of {a!r} and {b!r}: {_last_line(err)}")
+    raise GitError(f"cannot find the merge base of {a!r} and {b!r}: {last_line(err)}")
 
 
 @dataclass(frozen=True)
@@ -221,7 +398,7 @@ def merge_tree(repo: git.Repo, base: str, head: str) -> MergeResult:
     args = ("--write-tree", "-z", "--name-only", "--messages", ours, theirs)
     status, out, err = _git(repo, "merge-tree", *args)
     if status not in (0, 1):  # 1 means conflicts; anything else is a failure
-        raise GitError(f"cannot merge {head!r} into {base!r}: {_last_line(err)}")
+        raise GitError(f"cannot merge {head!r} into {base!r}: {last_line(err)}")
     return _parse_merge_tree(out)
 
 
@@ -247,17 +424,3 @@ def _parse_merge_tree(out: bytes) -> MergeResult:
         messages.append(os.fsdecode(message).strip())
         rest = rest[count + 3 :]
     return MergeResult(tree, conflicts, tuple(messages))
-
-
-def _parse_ls_tree(out: bytes) -> dict[str, _Entry]:
-    """`<mode> SP <type> SP <oid> TAB <path> NUL` records; submodules (commits) are left out."""
-    entries: dict[str, _Entry] = {}
-    for record in out.split(b"\0"):
-        if not record:
-            continue
-        meta, _, raw_path = record.partition(b"\t")
-        mode, kind, oid = meta.decode("ascii").split(" ")
-        if kind == "blob":
-            # The filesystem's decoding, so that names match those DiskTree lists.
-            entries[os.fsdecode(raw_path)] = _Entry(mode, oid)
-    return entries

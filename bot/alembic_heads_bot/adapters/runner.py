@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from alembic_heads_bot.engine.errors import CannotJudge
+
 # The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput accepts them.
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
@@ -30,7 +32,7 @@ _OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _ANNOTATION_LEVELS = ("error", "warning", "notice")
 
 
-class InputError(Exception):
+class InputError(CannotJudge):
     """An input the action cannot work with; the message names the input and what it expects."""
 
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from alembic_heads_bot import __version__
 from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
+from alembic_heads_bot.engine.errors import CannotJudge, SourceError
 from alembic_heads_bot.engine.report.diagram import FORMATS, render
 from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
 from alembic_heads_bot.engine.report.verdict import Sides, markdown_report, text_report
 from alembic_heads_bot.engine.scan import (
-    EnvironmentNotFound,
     EnvironmentScan,
     ParseCache,
     TreeScan,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
+class UsageError(CannotJudge):
     """Input the command cannot work with: said once, exit 2."""
 
 
@@ -49,12 +49,9 @@ def open_tree(path: str, rev: str | None) -> Tree:
         if not Path(path).is_dir():
             raise UsageError(f"{path}: not a directory")
         return DiskTree(path)
-    from alembic_heads_bot.adapters.git import GitTree, SourceError, open_repo
+    from alembic_heads_bot.adapters.git import GitTree, open_repo
 
-    try:
-        return GitTree(open_repo(path), rev)
-    except SourceError as exc:
-        raise UsageError(str(exc)) from exc
+    return GitTree(open_repo(path), rev)
 
 
 @contextmanager
@@ -71,11 +68,8 @@ def parse_cache() -> Iterator[ParseCache]:
 def scan_source(path: str, rev: str | None, config: str | None, env: str | None) -> TreeScan:
     tree = open_tree(path, rev)
     bot_config, config_problems = load_bot_config(tree)
-    try:
-        with parse_cache() as cache:
-            scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
-    except EnvironmentNotFound as exc:
-        raise UsageError(str(exc)) from exc
+    with parse_cache() as cache:
+        scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
     return TreeScan(scan.environments, (*config_problems, *scan.problems))
 
 
@@ -145,12 +139,12 @@ def _one_environment(scan: TreeScan) -> EnvironmentScan:
 
 def _default_base(repo: str) -> str | None:
     """The upstream of the current branch, when it has one."""
-    from alembic_heads_bot.adapters.git import SourceError, open_repo, upstream_branch
+    from alembic_heads_bot.adapters.git import open_repo, upstream_branch
 
     try:
         with open_repo(repo) as handle:
             return upstream_branch(handle)
-    except SourceError:
+    except SourceError:  # not a repository: there is no upstream to compare with
         return None
 
 
@@ -179,28 +173,20 @@ class Comparison:
 def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
     """The branch merged into its base when a base is known, else the single tree judged."""
     from alembic_heads_bot.adapters.databases import DatabaseReader
-    from alembic_heads_bot.adapters.git import SourceError
     from alembic_heads_bot.app.pull_request import analyse
-    from alembic_heads_bot.engine.analysis import judge_tree
-    from alembic_heads_bot.engine.bot_config import with_overrides
+    from alembic_heads_bot.engine.pipeline import Options, judge_alone
 
-    try:
+    databases = DatabaseReader(os.environ)
+    with parse_cache() as cache:
         if job.base is not None:
-            with parse_cache() as cache:
-                verdict = analyse(
-                    job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
-                    overrides=job.overrides, cache=cache, databases=DatabaseReader(os.environ),
-                )  # fmt: skip
+            verdict = analyse(
+                job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
+                overrides=job.overrides, cache=cache, databases=databases,
+            )  # fmt: skip
             return verdict, Sides(base=job.base, head=job.head or "this branch")
-        scan = scan_source(job.repo, job.head, job.config, job.env)
-        bot_config = load_bot_config(open_tree(job.repo, job.head))[0]
-        environments = [e.environment for e in scan.environments]
-        databases = DatabaseReader(os.environ).read(bot_config.databases, environments)
-        policy = with_overrides(bot_config.policy, job.overrides)
-        verdict = judge_tree(scan, policy, databases=databases)
-        return verdict, Sides(head=job.head or "the working tree")
-    except (SourceError, ValueError, EnvironmentNotFound) as exc:
-        raise UsageError(str(exc)) from exc
+        options = Options(job.config, job.env, overrides=job.overrides, databases=databases)
+        verdict = judge_alone(open_tree(job.repo, job.head), options, cache)
+    return verdict, Sides(head=job.head or "the working tree")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -328,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except UsageError as exc:
+    except CannotJudge as exc:
         print(f"alembic-heads-bot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

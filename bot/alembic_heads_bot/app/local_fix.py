@@ -50,7 +50,8 @@ def fix_working_tree(
 
 def git_root(path: str) -> Path:
     """The repository's top directory, or `path` itself outside a repository."""
-    from alembic_heads_bot.adapters.git import SourceError, open_repo
+    from alembic_heads_bot.adapters.git import open_repo
+    from alembic_heads_bot.engine.errors import SourceError
 
     try:
         with open_repo(path) as repo:

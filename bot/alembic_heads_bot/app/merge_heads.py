@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from github.IssueComment import IssueComment
+from github.Repository import Repository
 
+from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, connect, read, write
 from alembic_heads_bot.adapters.github.git_data import BranchMoved, FixCommit, commit_fix
-from alembic_heads_bot.app.action import (
+from alembic_heads_bot.app.context import (
     EXIT_ERROR,
     EXIT_FAILED,
     EXIT_OK,
@@ -28,13 +30,13 @@ from alembic_heads_bot.app.action import (
     ActionError,
     ActionResult,
     Target,
-    _git,
     dig,
-    evaluate,
-    publish_local,
+    is_fork,
 )
 from alembic_heads_bot.app.publish import Session, open_session, publish, report, say_failures
+from alembic_heads_bot.app.pull_request import evaluate, publish_local
 from alembic_heads_bot.engine.analysis import Verdict
+from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.fix.plan import FileChange, FixRefused, FixRequest, plan_fix
 from alembic_heads_bot.engine.merge_command import (
     TRAILER,
@@ -74,7 +76,7 @@ def handle_comment(ctx: ActionContext) -> int:
         _react(comment, "eyes")
         try:
             outcome = _command(ctx, session, dig(ctx.payload, "comment", "body"))
-        except ActionError as error:  # git or the analysis failed: say so where it was asked
+        except CannotJudge as error:  # git or the analysis failed: say so where it was asked
             outcome = Outcome(EXIT_ERROR, "confused", f"The bot could not do this: {error}")
         if outcome.reply is not None:
             number = dig(ctx.payload, "issue", "number")
@@ -150,7 +152,8 @@ def fix_pull_request(
     pull = read(f"load pull request #{number}", lambda: session.repo.get_pull(number))
     if pull.state != "open":
         return Outcome(EXIT_FAILED, "confused", f"#{number} is {pull.state}: nothing to fix.")
-    fork = pull.head.repo is None or pull.head.repo.full_name.lower() != session.full_name.lower()
+    head_repository = pull.head.repo.full_name if pull.head.repo is not None else None
+    fork = is_fork(head_repository, session.full_name)
     head_ref = f"refs/pull/{number}/head" if fork else f"refs/heads/{pull.head.ref}"
     local = replace(ctx, target=Target("issue_comment", pull.base.ref, head_ref, number, None))
     for attempt in (1, 2):
@@ -185,7 +188,7 @@ def _fix_once(
         return Outcome(EXIT_OK, "+1", "Nothing to merge: one head per stream once merged.")
     merges_base = verdict.commits.merge_base != result.base_sha
     try:
-        changes = _plan(ctx, verdict, request, target.base_branch)
+        changes = _plan(ctx, verdict, request, target.base_branch, result.base_sha)
     except FixRefused as refusal:
         return Outcome(EXIT_FAILED, "confused", f"Cannot fix this: {refusal}")
     if branch is None:
@@ -202,7 +205,7 @@ def _fix_once(
         message=commit_message(changes, target.base_branch, merges_base, result.head_sha),
     )
     try:
-        sha = commit_fix(ctx, _writer(ctx, session), fix)
+        sha = commit_fix(ctx.git, _writer(ctx, session), fix)
     except BranchMoved:
         return None
     return _after_commit(ctx, session, sha, changes, merges_base)
@@ -216,27 +219,23 @@ def _needs_fix(verdict: Verdict, env: str | None) -> bool:
 
 
 def _plan(
-    ctx: ActionContext, verdict: Verdict, request: FixRequest, base_branch: str
+    ctx: ActionContext, verdict: Verdict, request: FixRequest, base_branch: str, base_sha: str
 ) -> list[FileChange]:
     """The fix on the merged tree, with the base tip's template and configuration."""
-    from alembic_heads_bot.adapters.git import GitTree, open_repo
-    from alembic_heads_bot.app.action import BASE_REF
-
     assert verdict.commits is not None and verdict.commits.merged_tree
     with open_repo(ctx.repository) as repo:
         merged = GitTree(repo, verdict.commits.merged_tree)
-        base = GitTree(repo, _git(ctx, "rev-parse", BASE_REF).stdout.strip())
+        base = GitTree(repo, base_sha)
         now = datetime.now(timezone.utc)
         return plan_fix(merged, request, verdict, base, base_branch, now, merged=True)
 
 
-def _writer(ctx: ActionContext, session: Session):
+def _writer(ctx: ActionContext, session: Session) -> Repository:
     """The repository as the fix-token sees it (so the push starts workflows), or as the
     workflow token does."""
     if not ctx.settings.fix_token:
         return session.repo
-    api_url = ctx.environ.get("GITHUB_API_URL", "https://api.github.com")
-    return connect(api_url, ctx.settings.fix_token).get_repo(session.full_name)
+    return connect(ctx.api_url, ctx.settings.fix_token).get_repo(session.full_name)
 
 
 def _after_commit(
@@ -249,8 +248,7 @@ def _after_commit(
     publish_local(ctx, result)
     failures = report(session, result, target.number)
     say_failures(ctx, failures)
-    server = ctx.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-    link = f"[{sha[:12]}]({server}/{session.full_name}/commit/{sha})"
+    link = f"[{sha[:12]}]({ctx.server_url}/{session.full_name}/commit/{sha})"
     files = ", ".join(f"`{c.path}`" for c in changes)
     merged = f" (with `{target.base_branch}` merged in)" if merges_base else ""
     notes = [n for c in changes for n in c.notes]
@@ -276,7 +274,8 @@ def publish_and_fix(ctx: ActionContext, result: ActionResult) -> bool:
     try:
         outcome = fix_pull_request(ctx, session, ctx.target.number, FixRequest())
     except ApiFailure as failure:
-        return say_failures(ctx, [str(failure)]) and False
+        say_failures(ctx, [str(failure)])
+        return False
     ctx.log.emit(f"alembic-heads-bot: auto-fix: {outcome.reply}")
     return published and outcome.code == EXIT_OK
 
@@ -287,11 +286,9 @@ def _no_auto_fix(ctx: ActionContext, result: ActionResult) -> str | None:
         return "auto-fix is off" if not ctx.settings.auto_fix else "not a pull request"
     if not any(e.new_heads for e in result.verdict.environments):
         return "no new head"
-    head_repo = dig(ctx.payload, "pull_request", "head", "repo", "full_name")
-    base_repo = dig(ctx.payload, "pull_request", "base", "repo", "full_name")
-    if head_repo != base_repo:
+    if ctx.is_fork:
         return "the pull request comes from a fork"
-    message = _git(ctx, "log", "-1", "--format=%B", HEAD_REF).stdout
+    message = ctx.git.text("log", "-1", "--format=%B", HEAD_REF)
     if f"\n{TRAILER}: " in message:
         return "the head commit is the bot's own fix"
     return None

@@ -9,7 +9,6 @@ without a word.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from github import Github
@@ -23,7 +22,7 @@ from alembic_heads_bot.adapters.github.statuses import (
     set_commit_status,
 )
 from alembic_heads_bot.adapters.github.sticky import CommentOutcome, sync_comment
-from alembic_heads_bot.app.action import ActionContext, ActionResult, dig
+from alembic_heads_bot.app.context import ActionContext, ActionResult
 from alembic_heads_bot.engine.merge_command import COMMAND
 from alembic_heads_bot.engine.report.check_run import check_output, status_description, status_state
 from alembic_heads_bot.engine.report.comment import comment_body, worth_a_comment
@@ -47,7 +46,7 @@ def publish(ctx: ActionContext, result: ActionResult) -> bool:
     wants_comment = target.number is not None and settings.comment != "never"
     if settings.status == "none" and not wants_comment:
         return True
-    if _fork_under_pull_request(ctx):
+    if ctx.event_name == "pull_request" and ctx.is_fork:  # a read-only token
         ctx.log.notice(
             "alembic-heads-bot: no comment and no status: this pull request comes from a fork "
             "and the pull_request event gives it a read-only token. The verdict is in the job "
@@ -63,13 +62,12 @@ def publish(ctx: ActionContext, result: ActionResult) -> bool:
 
 def open_session(ctx: ActionContext) -> Session | None:
     """Connect with the github-token input; None (and an error line) without a token."""
-    full_name = ctx.environ.get("GITHUB_REPOSITORY") or dig(ctx.payload, "repository", "full_name")
-    if not ctx.settings.token or not isinstance(full_name, str):
+    full_name = ctx.repository_name
+    if not ctx.settings.token or not full_name:
         missing = "the github-token input" if not ctx.settings.token else "GITHUB_REPOSITORY"
         ctx.log.error(f"alembic-heads-bot: {missing} is empty: nothing was posted")
         return None
-    api_url = ctx.environ.get("GITHUB_API_URL", "https://api.github.com")
-    gh = connect(api_url, ctx.settings.token)
+    gh = connect(ctx.api_url, ctx.settings.token)
     return Session(ctx, gh, full_name, gh.get_repo(full_name), Identity(gh))
 
 
@@ -108,7 +106,7 @@ def say_failures(ctx: ActionContext, failures: list[str]) -> bool:
 
 def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> StatusOutcome:
     settings, verdict = ctx.settings, result.verdict
-    run_url = _run_url(ctx.environ)
+    run_url = ctx.run_url
     if settings.status == "check-run":
         output = check_output(verdict, result.sides, result.exit_code, result.link, run_url)
         outcome = set_check_run(repo, settings.status_name, result.head_sha, output, run_url)
@@ -134,7 +132,7 @@ def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str
         previous=previous,
         link=result.link,
         command=COMMAND,
-        full_report=_run_url(ctx.environ),
+        full_report=ctx.run_url,
     )
 
 
@@ -143,18 +141,3 @@ def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:
         ctx.log.emit("alembic-heads-bot: nothing to report, so no pull-request comment")
     else:
         ctx.log.emit(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")
-
-
-def _fork_under_pull_request(ctx: ActionContext) -> bool:
-    """A `pull_request` run for a fork's pull request gets a read-only token."""
-    if ctx.event_name != "pull_request":
-        return False
-    head_repo = dig(ctx.payload, "pull_request", "head", "repo", "full_name")
-    base_repo = dig(ctx.payload, "pull_request", "base", "repo", "full_name")
-    return not isinstance(head_repo, str) or head_repo.lower() != str(base_repo).lower()
-
-
-def _run_url(environ: Mapping[str, str]) -> str | None:
-    server = environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-    repository, run_id = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_RUN_ID")
-    return f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None

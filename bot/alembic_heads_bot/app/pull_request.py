@@ -1,16 +1,17 @@
-"""A pull request in a local repository -> its verdict (a shell: git in, `engine.analysis` out).
+"""Judging a pull request: its commits in a local repository -> a verdict, and, in the Action,
+the local reports (verdict file, outputs, job summary, annotations) before the GitHub side.
 
-The bot config (`.github/alembic-heads.yml`) is read from the BASE tip, never from the pull
-request: a pull request must not be able to relax the policy that judges it. The four trees
-(base tip, merge base, PR head, trial merge) are scanned with one parse cache, so files they
-share are parsed once.
+`analyse` turns two refs into the four trees (git) and hands them to the engine's one pipeline
+(`engine.pipeline`). `handle` is the Action's handler for the events that name one target
+(`pull_request`, `pull_request_target`, `merge_group`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from urllib.parse import quote
 
 from alembic_heads_bot.adapters.databases import DatabaseReader
 from alembic_heads_bot.adapters.git import (
@@ -21,12 +22,31 @@ from alembic_heads_bot.adapters.git import (
     open_repo,
     resolve,
 )
-from alembic_heads_bot.engine.analysis import Commits, Verdict, judge
-from alembic_heads_bot.engine.bot_config import BotConfig, Policy, load_bot_config, with_overrides
-from alembic_heads_bot.engine.deployed import DatabaseState
-from alembic_heads_bot.engine.model import Problem
-from alembic_heads_bot.engine.scan import ParseCache, TreeScan, scan_tree
-from alembic_heads_bot.engine.tree import Tree
+from alembic_heads_bot.adapters.runner import append_summary, write_outputs
+from alembic_heads_bot.app.context import (
+    BASE_REF,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    HEAD_REF,
+    ActionContext,
+    ActionResult,
+    FailOn,
+    Publisher,
+)
+from alembic_heads_bot.engine.analysis import Commits, Verdict
+from alembic_heads_bot.engine.bot_config import Policy
+from alembic_heads_bot.engine.pipeline import Options, PullRequestTrees, judge_pull_request
+from alembic_heads_bot.engine.report.verdict import (
+    Linker,
+    Sides,
+    findings,
+    markdown_report,
+    text_report,
+)
+from alembic_heads_bot.engine.scan import ParseCache
+
+REPORT_FILE = "alembic-heads-report.json"
 
 
 def analyse(
@@ -41,14 +61,10 @@ def analyse(
     cache: ParseCache | None = None,
     databases: DatabaseReader | None = None,
 ) -> Verdict:
-    """Judge merging `head_ref` into `base_ref`, without touching the checkout.
-
-    `config` names one Alembic config file to read instead of discovering environments; `env`
-    keeps one environment (as `scan_tree` selects it in the merged tree). With `databases`,
-    the bot config's databases are read; their environments and version tables are the base
-    tip's. Raises `GitError` (e.g. unknown refs, unrelated histories) and
-    `scan.EnvironmentNotFound`.
-    """
+    """Judge merging `head_ref` into `base_ref`, without touching the checkout (see
+    `engine.pipeline.Options` for the rest). Raises `CannotJudge` (unknown refs, unrelated
+    histories, an environment that matches nothing)."""
+    options = Options(config, env, policy_override, overrides or {}, databases)
     with open_repo(repo_path) as repo:
         base, head = resolve(repo, base_ref), resolve(repo, head_ref)
         fork = merge_base(repo, base, head)
@@ -58,58 +74,117 @@ def analyse(
                 "between unrelated histories cannot be judged"
             )
         merged = merge_tree(repo, base, head)
-        base_tree = GitTree(repo, base)
-        bot_config, config_problems = load_bot_config(base_tree)
-        scanner = _Scanner(bot_config, config, cache if cache is not None else ParseCache())
-        merged_scan = scanner.scan(GitTree(repo, merged.tree), env)
-        # With `env`, the other trees keep the environments the merged tree selected: `env`
-        # may match nothing on a side where the environment does not exist yet.
-        names = {e.environment.name for e in merged_scan.environments} if env else None
-        base_all = scanner.scan(base_tree, None)
-        scans = [_named(base_all, names), scanner.scan_named(GitTree(repo, fork), names)]
-        head_scan = scanner.scan_named(GitTree(repo, head), names)
-    # Bot config problems belong to the base tip, so they are never the pull request's doing.
-    base_scan, fork_scan = (_with(s, config_problems) for s in scans)
-    states: tuple[DatabaseState, ...] = ()
-    if databases is not None and bot_config.databases:
-        # Placed among all the base tip's environments, then kept when theirs is judged.
-        environments = [e.environment for e in base_all.environments]
-        states = databases.read(bot_config.databases, environments)
-        states = tuple(s for s in states if names is None or s.environment in names)
-    return judge(
-        base_scan,
-        fork_scan,
-        head_scan,
-        _with(merged_scan, config_problems),
-        with_overrides(policy_override or bot_config.policy, overrides or {}),
-        merged.conflicts,
-        Commits(base, head, fork, merged.tree),
-        states,
+        trees = PullRequestTrees(
+            GitTree(repo, base), GitTree(repo, fork), GitTree(repo, head),
+            GitTree(repo, merged.tree), merged.conflicts, Commits(base, head, fork, merged.tree),
+        )  # fmt: skip
+        return judge_pull_request(trees, options, cache)
+
+
+# --- the Action ------------------------------------------------------------------------------
+
+
+def handle(ctx: ActionContext, publish: Publisher | None) -> int:
+    """Judge the event's target, write the local reports, then publish; the exit code."""
+    result = evaluate(ctx)
+    publish_local(ctx, result)
+    if publish is not None and not publish(ctx, result):
+        return EXIT_ERROR
+    return result.exit_code
+
+
+def evaluate(ctx: ActionContext, databases: DatabaseReader | None = None) -> ActionResult:
+    """Fetch the base tip and the head, judge the merge. Raises CannotJudge."""
+    target = ctx.target
+    assert target is not None, "evaluate runs only for an event with a target"
+    git = ctx.git
+    git.mark_safe(ctx.workspace, ctx.repository)
+    git.check_branch_name(target.base_branch)
+    refspecs = (f"+refs/heads/{target.base_branch}:{BASE_REF}", f"+{target.head_ref}:{HEAD_REF}")
+    what = ", ".join(r.split(":")[0].lstrip("+") for r in refspecs)
+    git.fetch_deepening(refspecs, what, met=lambda: git.merge_base(BASE_REF, HEAD_REF) is not None)
+    verdict = analyse(
+        ctx.repository,
+        BASE_REF,
+        HEAD_REF,
+        config=ctx.settings.config,
+        databases=databases if databases is not None else DatabaseReader(ctx.environ),
+    )
+    commits = verdict.commits or Commits()
+    return result_for(ctx, verdict, target.sides, commits.base or "", commits.head or "")
+
+
+def result_for(
+    ctx: ActionContext, verdict: Verdict, sides: Sides, base_sha: str, head_sha: str
+) -> ActionResult:
+    """What the Action reports for `verdict`: exit code, report file, links to the files."""
+    return ActionResult(
+        verdict=verdict,
+        sides=sides,
+        base_sha=base_sha,
+        head_sha=head_sha,
+        report_path=ctx.workspace / REPORT_FILE,
+        report_output=REPORT_FILE,
+        exit_code=exit_code(verdict, ctx.settings.fail_on),
+        link=file_linker(ctx, verdict, base_sha, head_sha),
     )
 
 
-class _Scanner:
-    def __init__(self, bot_config: BotConfig, config: str | None, cache: ParseCache) -> None:
-        self.bot_config = bot_config
-        self.config = config
-        self.cache = cache
-
-    def scan(self, tree: Tree, env: str | None) -> TreeScan:
-        return scan_tree(
-            tree, config=self.config, env=env, bot_config=self.bot_config, cache=self.cache
+def publish_local(ctx: ActionContext, result: ActionResult) -> None:
+    """What needs no API: the verdict file, the outputs, the job summary, the annotations and
+    the text report in the log."""
+    verdict = result.verdict
+    # The verdict file goes in the workspace, the one directory the steps after this container
+    # see too; the output names it relative to the workspace, their working directory.
+    result.report_path.write_text(json.dumps(verdict.as_dict(), indent=2) + "\n", "utf-8")
+    output_file = ctx.environ.get("GITHUB_OUTPUT")
+    if output_file:
+        write_outputs(output_file, outputs(verdict, result.report_output))
+    summary_file = ctx.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        append_summary(summary_file, markdown_report(verdict, result.sides, result.link))
+    ctx.log.untrusted(text_report(verdict, result.sides))
+    for found in findings(verdict, result.sides):
+        ctx.log.annotate(
+            found.level, found.message, file=found.path, line=found.line, title=found.title
         )
 
-    def scan_named(self, tree: Tree, names: set[str] | None) -> TreeScan:
-        return _named(self.scan(tree, None), names)
+
+def file_linker(ctx: ActionContext, verdict: Verdict, base_sha: str, head_sha: str) -> Linker:
+    """Links to a file and line on GitHub: at the judged head, or at the base tip for a file
+    the head no longer has (a deleted revision)."""
+    paths = sorted({f.path for f in findings(verdict) if f.path})
+    at_head = set(ctx.git.ls_tree(head_sha or HEAD_REF, *paths)) if paths else set()
+    repository_url = ctx.repository_url
+
+    def link(path: str, line: int | None) -> str | None:
+        if not ctx.repository_name:
+            return None
+        sha = head_sha if path in at_head or not base_sha else base_sha
+        anchor = f"#L{line}" if line else ""
+        return f"{repository_url}/blob/{sha}/{quote(path)}{anchor}"
+
+    return link
 
 
-def _named(scan: TreeScan, names: set[str] | None) -> TreeScan:
-    """`scan` with only the environments called `names` (all of them for None)."""
-    if names is None:
-        return scan
-    kept = tuple(e for e in scan.environments if e.environment.name in names)
-    return replace(scan, environments=kept)
+def exit_code(verdict: Verdict, fail_on: FailOn) -> int:
+    """new-heads: fail when the verdict fails; problems: only when a rule about broken files or
+    rewritten history (problems, hazards, applied-revisions) fails; never: 0."""
+    if fail_on == "never":
+        return EXIT_OK
+    failed = set(verdict.failed_rules)
+    if fail_on == "problems":
+        failed &= {"problems", "hazards", "applied-revisions"}
+    return EXIT_FAILED if failed else EXIT_OK
 
 
-def _with(scan: TreeScan, problems: tuple[Problem, ...]) -> TreeScan:
-    return replace(scan, problems=(*problems, *scan.problems))
+def outputs(verdict: Verdict, report: str) -> dict[str, str]:
+    """The action's outputs: ok, heads and new-heads (JSON lists of revision ids), report."""
+    heads = dict.fromkeys(h for env in verdict.environments for h in env.heads)
+    new = dict.fromkeys(h.revision for env in verdict.environments for h in env.new_heads)
+    return {
+        "ok": "true" if verdict.ok else "false",
+        "heads": json.dumps(list(heads)),
+        "new-heads": json.dumps(list(new)),
+        "report": report,
+    }

@@ -25,34 +25,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from alembic_heads_bot.adapters.databases import DatabaseReader
-from alembic_heads_bot.adapters.git import GitTree, SourceError, open_repo
+from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, read
-from alembic_heads_bot.app.action import (
-    _DEEPEN_STEPS,
-    _FETCH_TIMEOUT,
+from alembic_heads_bot.app.context import (
     BASE_REF,
     EXIT_ERROR,
     EXIT_OK,
-    HEAD_REF,
     ActionContext,
-    ActionError,
     ActionResult,
     Target,
-    _check_branch_name,
-    _git,
-    _is_shallow,
-    _last_line,
-    _report_location,
-    _sides,
-    exit_code,
-    file_linker,
-    mark_safe_directories,
 )
 from alembic_heads_bot.app.publish import Session, open_session, report, say_failures
-from alembic_heads_bot.app.pull_request import analyse
+from alembic_heads_bot.app.pull_request import analyse, result_for
 from alembic_heads_bot.engine.alembic_config import discover, load_config_file
 from alembic_heads_bot.engine.analysis import Commits, Verdict
 from alembic_heads_bot.engine.bot_config import BotConfig, load_bot_config
+from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.recheck import (
     Arrival,
     Layout,
@@ -65,7 +53,7 @@ from alembic_heads_bot.engine.recheck import (
     read_push,
     touches_migrations,
 )
-from alembic_heads_bot.engine.scan import EnvironmentNotFound, ParseCache
+from alembic_heads_bot.engine.scan import ParseCache
 
 BEFORE_REF = "refs/alembic-heads/before"
 PULL_REFS = "refs/alembic-heads/pr/"
@@ -94,8 +82,8 @@ def handle_push(ctx: ActionContext) -> int:
     if ctx.settings.status == "none" and ctx.settings.comment == "never":
         ctx.log.notice("alembic-heads-bot: status is none and comment never: nothing to update")
         return EXIT_OK
-    mark_safe_directories(ctx)
-    _check_branch_name(ctx, push.branch)
+    ctx.git.mark_safe(ctx.workspace, ctx.repository)
+    ctx.git.check_branch_name(push.branch)
     has_before = _fetch_tips(ctx, push)
     layout = _layout(ctx, (BASE_REF, BEFORE_REF) if has_before else (BASE_REF,))
     if has_before and not _push_matters(ctx, layout):
@@ -132,13 +120,14 @@ def _recheck_branch(run: _Run) -> int:
 def _fetch_tips(ctx: ActionContext, push: Push) -> bool:
     """Fetch the branch's current tip and the commit before the push; whether the latter
     could be had (not after a force push whose old commits are gone, nor for a new branch)."""
+    git = ctx.git
     tip = f"+refs/heads/{push.branch}:{BASE_REF}"
     # The two tips' trees are all this step compares; the history comes with the heads.
-    depth = ("--depth=1",) if _is_shallow(ctx) else ()
+    depth = ("--depth=1",) if git.is_shallow() else ()
     before = push.before if push.before is not None and _SHA.fullmatch(push.before) else None
-    if before is not None and _fetch(ctx, depth, (tip, f"+{before}:{BEFORE_REF}"), check=False):
+    if before is not None and git.try_fetch((tip, f"+{before}:{BEFORE_REF}"), depth):
         return True
-    _fetch(ctx, depth, (tip,))
+    git.fetch((tip,), f"refs/heads/{push.branch}", depth)
     if before is not None:
         ctx.log.notice(
             f"alembic-heads-bot: the commit before the push ({before[:12]}) cannot be fetched; "
@@ -149,60 +138,31 @@ def _fetch_tips(ctx: ActionContext, push: Push) -> bool:
 
 def _fetch_pulls(ctx: ActionContext, branch: str, numbers: Sequence[int]) -> None:
     """All the heads in one fetch, deepening a shallow clone until each meets the tip."""
+    git = ctx.git
     refspecs = (
         f"+refs/heads/{branch}:{BASE_REF}",
         *(f"+refs/pull/{n}/head:{PULL_REFS}{n}" for n in numbers),
     )
-    if not _is_shallow(ctx):
-        _fetch(ctx, (), refspecs)
-        return
-    for step in _DEEPEN_STEPS:
-        _fetch(ctx, step, refspecs)
-        if not _is_shallow(ctx) or all(_merge_base(ctx, f"{PULL_REFS}{n}") for n in numbers):
-            return
-
-
-def _fetch(
-    ctx: ActionContext, depth: Sequence[str], refspecs: Sequence[str], check: bool = True
-) -> bool:
-    done = _git(
-        ctx,
-        "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", *depth, "origin", *refspecs,
-        check=False, auth=True, timeout=_FETCH_TIMEOUT,
-    )  # fmt: skip
-    if done.returncode != 0 and check:
-        heads = len(refspecs) - 1
-        what = f" and the heads of {heads} pull requests" if heads > 1 else ""
-        raise ActionError(
-            f"git fetch of {refspecs[0].split(':')[0].lstrip('+')}{what} from origin failed: "
-            f"{_last_line(done.stderr)}"
-        )
-    return done.returncode == 0
+    heads = f" and the heads of {len(numbers)} pull requests" if len(numbers) > 1 else ""
+    what = f"refs/heads/{branch}{heads}"
+    git.fetch_deepening(
+        refspecs, what, met=lambda: all(_merge_base(ctx, f"{PULL_REFS}{n}") for n in numbers)
+    )
 
 
 def _merge_base(ctx: ActionContext, ref: str) -> str | None:
-    done = _git(ctx, "merge-base", BASE_REF, ref, check=False)
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def _changed_paths(ctx: ActionContext, old: str, new: str) -> list[str]:
-    # --no-renames: a file moved out of a version location counts on both sides
-    done = _git(ctx, "diff", "--name-only", "--no-renames", "-z", old, new)
-    return [path for path in done.stdout.split("\0") if path]
+    return ctx.git.merge_base(BASE_REF, ref)
 
 
 def _layout(ctx: ActionContext, refs: Sequence[str]) -> Layout:
     """Where the migrations and configs are, on any of the commits `refs` name."""
     config = ctx.settings.config
-    try:
-        with open_repo(ctx.repository) as repo:
-            trees = [GitTree(repo, ref) for ref in refs]
-            found = [
-                load_config_file(tree, config) if config else discover(tree, _bot_config(tree))
-                for tree in trees
-            ]
-    except SourceError as exc:
-        raise ActionError(str(exc)) from exc
+    with open_repo(ctx.repository) as repo:
+        trees = [GitTree(repo, ref) for ref in refs]
+        found = [
+            load_config_file(tree, config) if config else discover(tree, _bot_config(tree))
+            for tree in trees
+        ]
     return layout_of((env for each in found for env in each.environments), config)
 
 
@@ -211,7 +171,7 @@ def _bot_config(tree: GitTree) -> BotConfig:
 
 
 def _push_matters(ctx: ActionContext, layout: Layout) -> bool:
-    return touches_migrations(_changed_paths(ctx, BEFORE_REF, BASE_REF), layout)
+    return touches_migrations(ctx.git.changed_paths(BEFORE_REF, BASE_REF), layout)
 
 
 def _arrivals(ctx: ActionContext, verdict: Verdict) -> list[Arrival]:
@@ -222,14 +182,13 @@ def _arrivals(ctx: ActionContext, verdict: Verdict) -> list[Arrival]:
         return []
     found = []
     for revision, path in colliding_revisions(verdict).items():
-        done = _git(
-            ctx,
+        done = ctx.git.run(
             "log", "--first-parent", "--diff-filter=A", "-n1", "--format=%H%x00%s",
             commits.base, f"^{commits.merge_base}", "--", path,
             check=False,
         )  # fmt: skip
-        sha, _, subject = done.stdout.strip().partition("\0")
-        if done.returncode == 0 and _SHA.fullmatch(sha):
+        sha, _, subject = done.text.strip().partition("\0")
+        if done.status == 0 and _SHA.fullmatch(sha):
             found.append(Arrival(revision, sha, pull_number(subject)))
     return found
 
@@ -270,7 +229,7 @@ def _touches_migrations(run: _Run, number: int) -> bool:
     fork = _merge_base(run.ctx, ref)
     if fork is None:  # judged all the same, so that the log says why it cannot be
         return True
-    return touches_migrations(_changed_paths(run.ctx, fork, ref), run.layout)
+    return touches_migrations(run.ctx.git.changed_paths(fork, ref), run.layout)
 
 
 def _recheck(run: _Run, number: int) -> list[str] | None:
@@ -299,7 +258,7 @@ def _judge(run: _Run, base: str, head: str, number: int, *, quiet: bool = False)
             cache=run.cache,
             databases=run.databases,
         )
-    except (SourceError, EnvironmentNotFound, ValueError) as exc:
+    except CannotJudge as exc:
         if not quiet:
             run.ctx.log.warning(f"alembic-heads-bot: #{number} cannot be judged: {exc}")
         return None
@@ -309,26 +268,11 @@ def _result(run: _Run, verdict: Verdict, number: int) -> ActionResult:
     """What the publisher posts for one pull request, with a note on the base commits that
     brought the heads it now collides with."""
     ctx, commits = run.ctx, verdict.commits or Commits()
-    base_sha, head_sha = commits.base or "", commits.head or ""
-    server = ctx.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-    repository_url = f"{server}/{ctx.environ.get('GITHUB_REPOSITORY', '')}"
-    note = arrival_note(run.push.branch, _arrivals(ctx, verdict), repository_url)
+    note = arrival_note(run.push.branch, _arrivals(ctx, verdict), ctx.repository_url)
     if note is not None:
         verdict = replace(verdict, notes=(*verdict.notes, note))
-    # file_linker lists the files of HEAD_REF: point it at this pull request's head
-    _git(ctx, "update-ref", HEAD_REF, head_sha)
     target = Target("pull_request", run.push.branch, f"refs/pull/{number}/head", number, None)
-    report_path, report_output = _report_location(ctx.workspace)
-    return ActionResult(
-        verdict=verdict,
-        sides=_sides(target),
-        base_sha=base_sha,
-        head_sha=head_sha,
-        report_path=report_path,
-        report_output=report_output,
-        exit_code=exit_code(verdict, ctx.settings.fail_on),
-        link=file_linker(ctx, verdict, base_sha, head_sha),
-    )
+    return result_for(ctx, verdict, target.sides, commits.base or "", commits.head or "")
 
 
 def _state(verdict: Verdict | None) -> str:

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
+from alembic_heads_bot.engine.errors import PolicyError
 from alembic_heads_bot.engine.model import PROBLEM_CODES, Problem
 from alembic_heads_bot.engine.tree import Tree
 
@@ -128,7 +129,7 @@ def with_overrides(policy: Policy, overrides: Mapping[str, str]) -> Policy:
     """`policy` with some rules set from the command line (rule name -> fail|warn|ignore)."""
     for rule, outcome in overrides.items():
         if rule not in RULES or outcome not in VERDICTS:
-            raise ValueError(
+            raise PolicyError(
                 f"{rule}={outcome}: expected one of {', '.join(RULES)} = {'|'.join(VERDICTS)}"
             )
         policy = replace(policy, **{rule.replace("-", "_"): outcome})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
 from alembic_heads_bot.engine.bot_config import BotConfig
+from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.model import Environment, ParsedFile, Problem, Revision
 from alembic_heads_bot.engine.parse import parse_revision_file
@@ -95,7 +96,7 @@ def decode_parsed(stored: tuple) -> ParsedFile:
     )
 
 
-class EnvironmentNotFound(LookupError):
+class EnvironmentNotFound(CannotJudge):
     """`--env NAME` matched no environment, or more than one."""
 
     def __init__(self, name: str, known: Iterable[str]) -> None:

@@ -10,7 +10,6 @@ the head the verdict was computed on; if it moved meanwhile, BranchMoved.
 from __future__ import annotations
 
 import base64
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,8 +17,8 @@ from github.GitRef import GitRef
 from github.InputGitTreeElement import InputGitTreeElement
 from github.Repository import Repository
 
+from alembic_heads_bot.adapters.git import Workspace
 from alembic_heads_bot.adapters.github.client import ApiFailure, read, write
-from alembic_heads_bot.app.action import ActionContext, ActionError, _git, git_environment
 from alembic_heads_bot.engine.fix.plan import FileChange
 
 _PERMISSION = "contents"
@@ -41,13 +40,13 @@ class FixCommit:
     message: str
 
 
-def commit_fix(ctx: ActionContext, repo: Repository, fix: FixCommit) -> str:
+def commit_fix(git: Workspace, repo: Repository, fix: FixCommit) -> str:
     """Create the commit and move the branch to it; its sha. Raises BranchMoved, ApiFailure."""
     ref = read(f"read branch {fix.branch}", lambda: repo.get_git_ref(f"heads/{fix.branch}"))
     if read(f"read branch {fix.branch}", lambda: ref.object.sha) != fix.head_sha:
         raise BranchMoved
-    entries = _entries(ctx, repo, fix)
-    head_tree = _git(ctx, "rev-parse", f"{fix.head_sha}^{{tree}}").stdout.strip()
+    entries = _entries(git, repo, fix)
+    head_tree = git.rev_parse(f"{fix.head_sha}^{{tree}}")
     base = read("read the head's tree", lambda: repo.get_git_tree(head_tree))
     tree = write("create the fix's tree", lambda: repo.create_git_tree(entries, base), _PERMISSION)
     shas = [fix.head_sha, fix.base_sha] if fix.merges_base else [fix.head_sha]
@@ -80,48 +79,27 @@ def _move(repo: Repository, ref: GitRef, branch: str, sha: str) -> None:
         raise
 
 
-def _entries(ctx: ActionContext, repo: Repository, fix: FixCommit) -> list[InputGitTreeElement]:
+def _entries(git: Workspace, repo: Repository, fix: FixCommit) -> list[InputGitTreeElement]:
     """Tree changes from the head's tree to the merged tree, then the fix's files."""
     entries: dict[str, InputGitTreeElement] = {}
-    changed = _changed(ctx, fix.head_sha, fix.merged_tree)
-    known = _blobs(ctx, fix.base_sha) if changed else set()
+    changed = git.changed_entries(fix.head_sha, fix.merged_tree)
+    known = {e.oid for e in git.ls_tree(fix.base_sha).values()} if changed else set()
     for path, mode, sha in changed:
         if sha is None:
             entries[path] = InputGitTreeElement(path, "100644", "blob", sha=None)
         elif mode == "160000" or sha in known:
             entries[path] = InputGitTreeElement(path, mode, _kind(mode), sha=sha)
         else:  # merged from both sides: GitHub has no such blob yet
-            data = _git_bytes(ctx, "cat-file", "blob", sha)
-            entries[path] = InputGitTreeElement(path, mode, "blob", sha=_upload(repo, data))
+            uploaded = _upload(repo, git.blob(sha))
+            entries[path] = InputGitTreeElement(path, mode, "blob", sha=uploaded)
+    edited = [change.path for change in fix.changes if not change.created]
+    merged = git.ls_tree(fix.merged_tree, *edited) if edited else {}
     for change in fix.changes:
-        mode = _NEW_FILE_MODE if change.created else _mode(ctx, fix.merged_tree, change.path)
+        mode = merged[change.path].mode if change.path in merged else _NEW_FILE_MODE
         entries[change.path] = InputGitTreeElement(
             change.path, mode, "blob", sha=_upload(repo, change.content)
         )
     return list(entries.values())
-
-
-def _changed(ctx: ActionContext, old: str, new: str) -> list[tuple[str, str, str | None]]:
-    """(path, new mode, new blob sha or None when deleted) for each path that differs."""
-    out = _git(ctx, "diff-tree", "-r", "-z", "--no-renames", old, new).stdout
-    fields = out.split("\0")
-    found = []
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        if not meta.startswith(":"):
-            continue
-        _, new_mode, _, new_sha, status = meta[1:].split(" ")
-        found.append((path, new_mode, None if status == "D" else new_sha))
-    return found
-
-
-def _blobs(ctx: ActionContext, commit: str) -> set[str]:
-    listing = _git(ctx, "ls-tree", "-r", "-z", commit).stdout
-    return {item.split(" ")[2].split("\t")[0] for item in listing.split("\0") if item}
-
-
-def _mode(ctx: ActionContext, tree: str, path: str) -> str:
-    listing = _git(ctx, "ls-tree", "-z", tree, "--", path).stdout
-    return listing.split(" ", 1)[0] if listing else _NEW_FILE_MODE
 
 
 def _kind(mode: str) -> str:
@@ -132,14 +110,3 @@ def _upload(repo: Repository, data: bytes) -> str:
     encoded = base64.b64encode(data).decode("ascii")
     blob = write("upload a file", lambda: repo.create_git_blob(encoded, "base64"), _PERMISSION)
     return blob.sha
-
-
-def _git_bytes(ctx: ActionContext, *args: str) -> bytes:
-    """Like _git, for output that is not text (a blob)."""
-    env = git_environment(ctx.environ, "")
-    done = subprocess.run(
-        ["git", *args], cwd=ctx.repository, env=env, capture_output=True, timeout=120, check=False
-    )
-    if done.returncode != 0:
-        raise ActionError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout

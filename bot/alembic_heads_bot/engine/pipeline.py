@@ -1,0 +1,143 @@
+"""Trees -> a `Verdict`: the one pipeline every entry point runs (the CLI's `check`, the
+Action, the re-check on push, the fix).
+
+A pull request is judged on four trees (base tip, merge base, head, trial merge); a tree
+alone (no base known) is judged by itself. The bot config (`.github/alembic-heads.yml`) is read
+from the BASE tip, never from the pull request: a pull request must not be able to relax the
+policy that judges it. The trees are scanned with one parse cache, so files they share are
+parsed once. Databases are read through whatever `DatabaseSource` the caller passes, the way
+trees are read through the `Tree` protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from alembic_heads_bot.engine.analysis import Commits, Verdict, judge, judge_tree
+from alembic_heads_bot.engine.bot_config import (
+    BotConfig,
+    DatabaseSpec,
+    Policy,
+    load_bot_config,
+    with_overrides,
+)
+from alembic_heads_bot.engine.deployed import DatabaseState
+from alembic_heads_bot.engine.model import Environment, Problem
+from alembic_heads_bot.engine.scan import ParseCache, TreeScan, scan_tree
+from alembic_heads_bot.engine.tree import Tree
+
+
+class DatabaseSource(Protocol):
+    def read(
+        self, specs: Sequence[DatabaseSpec], environments: Sequence[Environment]
+    ) -> tuple[DatabaseState, ...]:
+        """What each configured database applied, placed among `environments`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to judge: `config` names one Alembic config file to read instead of discovering
+    environments; `env` keeps one environment; `policy` replaces the bot config's policy and
+    `overrides` set single rules; `databases` reads the bot config's databases."""
+
+    config: str | None = None
+    env: str | None = None
+    policy: Policy | None = None
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    databases: DatabaseSource | None = None
+
+
+@dataclass(frozen=True)
+class PullRequestTrees:
+    """The four trees of a pull request, and what git said of the trial merge."""
+
+    base: Tree
+    merge_base: Tree
+    head: Tree
+    merged: Tree
+    conflicts: tuple[str, ...]
+    commits: Commits
+
+
+def judge_pull_request(
+    trees: PullRequestTrees, options: Options, cache: ParseCache | None = None
+) -> Verdict:
+    """The verdict on merging the head into the base tip. Raises EnvironmentNotFound."""
+    bot_config, config_problems = load_bot_config(trees.base)
+    scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
+    merged_scan = scanner.scan(trees.merged, options.env)
+    # With `env`, the other trees keep the environments the merged tree selected: `env` may
+    # match nothing on a side where the environment does not exist yet.
+    names = {e.environment.name for e in merged_scan.environments} if options.env else None
+    base_all = scanner.scan(trees.base, None)
+    base_scan = _named(base_all, names)
+    fork_scan = scanner.scan_named(trees.merge_base, names)
+    head_scan = scanner.scan_named(trees.head, names)
+    # Databases are placed among all the base tip's environments, then kept when theirs is
+    # judged.
+    states = _databases(options, bot_config, base_all)
+    states = tuple(s for s in states if names is None or s.environment in names)
+    # Bot config problems belong to the base tip, so they are never the pull request's doing.
+    return judge(
+        _with(base_scan, config_problems),
+        _with(fork_scan, config_problems),
+        head_scan,
+        _with(merged_scan, config_problems),
+        _policy(options, bot_config),
+        trees.conflicts,
+        trees.commits,
+        states,
+    )
+
+
+def judge_alone(tree: Tree, options: Options, cache: ParseCache | None = None) -> Verdict:
+    """The verdict on one tree with no base to compare with: any unexplained second head, or
+    any error, fails. Its own bot config is the only one there is."""
+    bot_config, config_problems = load_bot_config(tree)
+    scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
+    scan = _with(scanner.scan(tree, options.env), config_problems)
+    states = _databases(options, bot_config, scan)
+    return judge_tree(scan, _policy(options, bot_config), databases=states)
+
+
+def _policy(options: Options, bot_config: BotConfig) -> Policy:
+    return with_overrides(options.policy or bot_config.policy, options.overrides)
+
+
+def _databases(
+    options: Options, bot_config: BotConfig, scan: TreeScan
+) -> tuple[DatabaseState, ...]:
+    if options.databases is None or not bot_config.databases:
+        return ()
+    environments = [e.environment for e in scan.environments]
+    return options.databases.read(bot_config.databases, environments)
+
+
+class _Scanner:
+    def __init__(self, bot_config: BotConfig, config: str | None, cache: ParseCache) -> None:
+        self.bot_config = bot_config
+        self.config = config
+        self.cache = cache
+
+    def scan(self, tree: Tree, env: str | None) -> TreeScan:
+        return scan_tree(
+            tree, config=self.config, env=env, bot_config=self.bot_config, cache=self.cache
+        )
+
+    def scan_named(self, tree: Tree, names: set[str] | None) -> TreeScan:
+        return _named(self.scan(tree, None), names)
+
+
+def _named(scan: TreeScan, names: set[str] | None) -> TreeScan:
+    """`scan` with only the environments called `names` (all of them for None)."""
+    if names is None:
+        return scan
+    kept = tuple(e for e in scan.environments if e.environment.name in names)
+    return replace(scan, environments=kept)
+
+
+def _with(scan: TreeScan, problems: tuple[Problem, ...]) -> TreeScan:
+    return replace(scan, problems=(*problems, *scan.problems))
