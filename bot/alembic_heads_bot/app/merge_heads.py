@@ -260,16 +260,18 @@ def _after_commit(
 
 
 def publish_and_fix(ctx: ActionContext, result: ActionResult) -> bool:
-    """The publisher for pull-request events: publish, then with `auto-fix` commit the fix."""
-    published = publish(ctx, result)
+    """The publisher for pull-request events: publish, then with `auto-fix` commit the fix,
+    both through one session."""
     why = _no_auto_fix(ctx, result)
     if why is not None:
+        published = publish(ctx, result)
         if ctx.settings.auto_fix:
             ctx.log.emit(f"alembic-heads-bot: no auto-fix: {why}")
         return published
     session = open_session(ctx)
-    if session is None:
+    if session is None:  # no token: nothing can be posted or committed (said once)
         return False
+    published = publish(ctx, result, session)
     assert ctx.target is not None and ctx.target.number is not None
     try:
         outcome = fix_pull_request(ctx, session, ctx.target.number, FixRequest())

@@ -39,8 +39,9 @@ class Session:
     identity: Identity
 
 
-def publish(ctx: ActionContext, result: ActionResult) -> bool:
-    """Set the status and the comment as the inputs ask; False when something failed."""
+def publish(ctx: ActionContext, result: ActionResult, session: Session | None = None) -> bool:
+    """Set the status and the comment as the inputs ask; False when something failed. A run
+    that has a session already passes it, so that one run connects once."""
     settings, target = ctx.settings, ctx.target
     assert target is not None, "publish runs only for a judged event"
     wants_comment = target.number is not None and settings.comment != "never"
@@ -54,7 +55,7 @@ def publish(ctx: ActionContext, result: ActionResult) -> bool:
             "pull_request_target to have them posted."
         )
         return True
-    session = open_session(ctx)
+    session = session or open_session(ctx)
     if session is None:
         return False
     return say_failures(ctx, report(session, result, target.number))
