@@ -11,6 +11,11 @@ from typing import Literal, get_args
 
 Severity = Literal["error", "warning"]
 
+# The rules a verdict applies (`engine.analysis`), and what a policy (`engine.bot_config`)
+# makes of one that fires. Here so that both can name them.
+Rule = Literal["new-heads", "new-branch-points", "problems", "hazards", "applied-revisions"]
+RulePolicy = Literal["fail", "warn", "ignore"]
+
 # Every problem code the engine can report. Codes are stable: users match on them in
 # configuration and tooling, so never rename one.
 ProblemCode = Literal[
