@@ -44,14 +44,16 @@ $(PG_STAMP): | $(STAMP)
 	fi
 	touch $@
 
-test: $(STAMP) $(NPM_STAMP) $(PG_STAMP)
-	$(BIN)/ruff check bot tests benchmarks
-	$(BIN)/ruff format --check bot tests benchmarks
+test: lint $(NPM_STAMP) $(PG_STAMP)
 	$(BIN)/python -m pytest -q -n 4
 
+# Style, then types (strict for the engine, see [tool.mypy]), then the layer contract
+# ([tool.importlinter]: app over adapters over engine, and no I/O modules in the engine).
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/heads.py
@@ -59,4 +61,4 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python current.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis tests/node_modules
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .import_linter_cache tests/node_modules

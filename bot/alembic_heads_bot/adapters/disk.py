@@ -11,6 +11,7 @@ import errno
 import os
 from collections.abc import KeysView
 from pathlib import Path
+from typing import Literal
 
 from alembic_heads_bot.engine.errors import SourceError
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS
@@ -106,8 +107,8 @@ class DiskTree:
             return []
 
 
-def _kind(entry: os.DirEntry[str]) -> str:
-    """'link', 'dir', 'file', or 'other' (sockets, fifos, entries that vanished)."""
+def _kind(entry: os.DirEntry[str]) -> Literal["link", "dir", "file", "other"]:
+    """An entry's kind: "other" for sockets, fifos and entries that vanished."""
     try:
         if entry.is_symlink():
             return "link"

@@ -82,24 +82,35 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.deployed import DatabaseState, applied, still_to_run, unknown
 from alembic_heads_bot.engine.graph import Graph, build_graph
-from alembic_heads_bot.engine.model import Problem, Revision
+from alembic_heads_bot.engine.model import Problem, Revision, Rule, RulePolicy
 from alembic_heads_bot.engine.scan import EnvironmentScan, TreeScan
 
-PULL_REQUEST_RULES = ("new-heads", "new-branch-points", "problems", "hazards", "applied-revisions")
-TREE_RULES = ("new-heads", "problems")
-HAZARD_CODES = (
+Mode = Literal["pull-request", "tree"]
+# What a rule's result comes to: "pass", or the consequence of its policy.
+Outcome = Literal["pass", "fail", "warn", "ignored"]
+HazardCode = Literal[
     "deleted-revision",
     "renamed-revision",
     "reparented-revision",
     "changed-dependencies",
     "edited-revision",  # only reported for a revision a named database applied
-)
+]
 
-_OUTCOMES = {"fail": "fail", "warn": "warn", "ignore": "ignored"}
+PULL_REQUEST_RULES: tuple[Rule, ...] = (
+    "new-heads",
+    "new-branch-points",
+    "problems",
+    "hazards",
+    "applied-revisions",
+)
+TREE_RULES: tuple[Rule, ...] = ("new-heads", "problems")
+
+_OUTCOMES: dict[RulePolicy, Outcome] = {"fail": "fail", "warn": "warn", "ignore": "ignored"}
 _EMPTY_GRAPH = build_graph(())
 
 
@@ -125,12 +136,12 @@ class Commits:
 class RuleResult:
     """One rule: whether it fired, and what the policy makes of that."""
 
-    rule: str
+    rule: Rule
     violated: bool
-    policy: str
+    policy: RulePolicy
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """Either "pass" or the policy's consequence: "fail", "warn" or "ignored"."""
         return _OUTCOMES[self.policy] if self.violated else "pass"
 
@@ -178,9 +189,9 @@ class NewHead:
 
 @dataclass(frozen=True)
 class Hazard:
-    """A change to a revision that is on the base tip (see HAZARD_CODES)."""
+    """A change to a revision that is on the base tip."""
 
-    code: str
+    code: HazardCode
     revision: str
     path: str
     line: int | None
@@ -242,7 +253,7 @@ class MergePlan:
         }
 
 
-def _rule_names(rules: Iterable[RuleResult], outcome: str) -> tuple[str, ...]:
+def _rule_names(rules: Iterable[RuleResult], outcome: Outcome) -> tuple[Rule, ...]:
     return tuple(r.rule for r in rules if r.outcome == outcome)
 
 
@@ -252,11 +263,11 @@ class _Ruled:
     rules: tuple[RuleResult, ...]
 
     @property
-    def failed_rules(self) -> tuple[str, ...]:
+    def failed_rules(self) -> tuple[Rule, ...]:
         return _rule_names(self.rules, "fail")
 
     @property
-    def warned_rules(self) -> tuple[str, ...]:
+    def warned_rules(self) -> tuple[Rule, ...]:
         return _rule_names(self.rules, "warn")
 
     @property
@@ -320,7 +331,7 @@ class EnvironmentVerdict(_Ruled):
 
 @dataclass(frozen=True)
 class Verdict(_Ruled):
-    mode: str  # "pull-request" or "tree"
+    mode: Mode
     commits: Commits | None
     environments: tuple[EnvironmentVerdict, ...]
     problems: tuple[FlaggedProblem, ...]  # those of no one environment (discovery, bot config)
@@ -423,14 +434,14 @@ def _of_environment(databases: Sequence[DatabaseState], name: str) -> tuple[Data
     return tuple(state for state in databases if state.environment == name)
 
 
-def _unplaced_notes(databases: Sequence[DatabaseState], names: Collection[str]) -> list[str]:
+def _unplaced_notes(databases: Sequence[DatabaseState], names: Collection[str]) -> tuple[str, ...]:
     """Databases whose environment is not judged: say so rather than drop them silently."""
-    return [
+    return tuple(
         f"The database {state.name} is not checked: "
         + (state.error or f"its environment {state.environment} is not in the merged tree.")
         for state in databases
         if state.environment not in names
-    ]
+    )
 
 
 # --- one environment -------------------------------------------------------------------------
@@ -465,7 +476,7 @@ def _judge_environment(
     hazards = _hazards(sides.base, sides.merged, applied_in)
     problems = _flag(sides.merged.problems, known, policy)
     env_conflicts = _conflicts_of(sides, conflicts)
-    violated = {
+    violated: dict[Rule, bool] = {
         "new-heads": len(unexplained) > max(1, len(base_unexplained)),
         "new-branch-points": bool(new_points),
         "problems": _has_new_error(problems),
@@ -807,12 +818,12 @@ def _has_new_error(problems: Iterable[FlaggedProblem]) -> bool:
     return any(f.introduced and f.problem.severity == "error" for f in problems)
 
 
-def _result(rule: str, violated: bool, policy: Policy) -> RuleResult:
+def _result(rule: Rule, violated: bool, policy: Policy) -> RuleResult:
     return RuleResult(rule, violated, getattr(policy, rule.replace("-", "_")))
 
 
 def _roll_up(
-    rules: Sequence[str],
+    rules: Sequence[Rule],
     environments: Sequence[EnvironmentVerdict],
     problems: Sequence[FlaggedProblem],
     policy: Policy,

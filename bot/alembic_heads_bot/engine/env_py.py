@@ -15,6 +15,7 @@ import ast
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
 from alembic_heads_bot.engine.model import Problem
@@ -26,9 +27,15 @@ from alembic_heads_bot.engine.parse import MAX_FILE_BYTES, decode_source, parse_
 DEFAULT_TABLE = "alembic_version"
 TABLE, SCHEMA = "version_table", "version_table_schema"
 
+# What the bot assumes for the configure keywords it cannot read, by the keys concerned.
+_ASSUMED: dict[tuple[str, ...], str] = {
+    (TABLE,): f"Alembic's default {DEFAULT_TABLE!r}",
+    (SCHEMA,): "Alembic's default, no schema",
+}
 # Config methods env.py reads options with; the value is the position of the option name.
 _OPTION_GETTERS = {"get_main_option": 0, "get_alembic_option": 0, "get_section_option": 1}
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+# Nodes that open a scope of their own: a configure call's names may be bound in any of them.
+_Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
 # Nodes binding their `name` attribute (None for a bare `except:` or `case _:`).
 _NAMED = (
     ast.FunctionDef,
@@ -172,21 +179,21 @@ class _Module:
                 problems.append(self._disagreement(first, other))
         return VersionTableSetting(first.table, first.schema, tuple(problems))
 
-    def _configure_calls(self) -> list[tuple[ast.Call, tuple[ast.AST, ...]]]:
+    def _configure_calls(self) -> list[tuple[ast.Call, tuple[_Scope, ...]]]:
         """Every configure call in source order, with the function/class scopes around it."""
         context_names, configure_names = _alembic_names(self.tree)
         found = []
-        stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(self.tree, ())]
+        stack: list[tuple[ast.AST, tuple[_Scope, ...]]] = [(self.tree, ())]
         while stack:
             node, scopes = stack.pop()
             if isinstance(node, ast.Call) and _is_configure(node, context_names, configure_names):
                 found.append((node, scopes))
-            inner = (*scopes, node) if isinstance(node, _SCOPES) else scopes
+            inner = (*scopes, node) if isinstance(node, _Scope) else scopes
             stack.extend((child, inner) for child in ast.iter_child_nodes(node))
         found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
         return found
 
-    def _configured(self, call: ast.Call, scopes: tuple[ast.AST, ...]) -> _Configured:
+    def _configured(self, call: ast.Call, scopes: tuple[_Scope, ...]) -> _Configured:
         keywords, spread = _keywords(call)
         values: dict[str, str | None] = {TABLE: DEFAULT_TABLE, SCHEMA: None}
         # (line, reason) -> the keys it hides: one `**conf_args` is one warning, not two.
@@ -214,7 +221,7 @@ class _Module:
         return _Configured(call.lineno, table, values[SCHEMA], problems)
 
     def _value(
-        self, node: ast.expr, scopes: tuple[ast.AST, ...], seen: frozenset[str] = frozenset()
+        self, node: ast.expr, scopes: tuple[_Scope, ...], seen: frozenset[str] = frozenset()
     ) -> _Value:
         """The str or None `node` certainly evaluates to, else why it cannot be known."""
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
@@ -230,7 +237,7 @@ class _Module:
         return _Unknown(f"`{_snippet(node)}` is {_kind(node)}")
 
     def _first_true(
-        self, node: ast.BoolOp, scopes: tuple[ast.AST, ...], seen: frozenset[str]
+        self, node: ast.BoolOp, scopes: tuple[_Scope, ...], seen: frozenset[str]
     ) -> _Value:
         """`a or b`, as in `config.get_main_option("version_table") or "alembic_version"`."""
         found: _Value = None
@@ -240,11 +247,11 @@ class _Module:
                 return found
         return found
 
-    def _name(self, node: ast.Name, scopes: tuple[ast.AST, ...], seen: frozenset[str]) -> _Value:
+    def _name(self, node: ast.Name, scopes: tuple[_Scope, ...], seen: frozenset[str]) -> _Value:
         """A module-level constant, unless a function around the call binds the name."""
         for scope in scopes:
             if node.id in self._bound_in(scope):
-                where = getattr(scope, "name", "a lambda")
+                where = "a lambda" if isinstance(scope, ast.Lambda) else scope.name
                 return _Unknown(f"`{node.id}` is a variable set inside {where}")
         value = self.constants.get(node.id)
         if value is None or node.id in seen:
@@ -254,7 +261,7 @@ class _Module:
             return _Unknown(f"`{node.id}` holds a value that cannot be read ({found.reason})")
         return found
 
-    def _option(self, call: ast.Call, scopes: tuple[ast.AST, ...], seen: frozenset[str]) -> _Value:
+    def _option(self, call: ast.Call, scopes: tuple[_Scope, ...], seen: frozenset[str]) -> _Value:
         """config.get_main_option("key"[, default]) and friends, looked up in the options."""
         getter = _getter(call)
         assert getter is not None
@@ -273,9 +280,10 @@ class _Module:
             return _Unknown(f"{shown} has a default that cannot be read")
         return self.options.get(getter, key, fallback)
 
-    def _bound_in(self, scope: ast.AST) -> Counter[str]:
+    def _bound_in(self, scope: _Scope) -> Counter[str]:
         if id(scope) not in self.locals:
-            body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
+            # A lambda's body is one expression; the other scopes hold statements.
+            body = [scope.body] if isinstance(scope, ast.Lambda) else scope.body
             names = _bound_names(body)
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 names.update(_parameters(scope.args))
@@ -285,10 +293,7 @@ class _Module:
     # problems
 
     def _unknown(self, keys: list[str], reason: str, line: int) -> Problem:
-        assumed = {
-            (TABLE,): f"Alembic's default {DEFAULT_TABLE!r}",
-            (SCHEMA,): "Alembic's default, no schema",
-        }.get(tuple(keys), f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)")
+        assumed = _ASSUMED.get(tuple(keys), f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)")
         shown = " and ".join(keys)
         message = (
             f"{self.path} line {line}: the {shown} passed to context.configure() cannot be "
@@ -360,21 +365,24 @@ def _keywords(call: ast.Call) -> tuple[dict[str, ast.expr], ast.expr | None]:
     for keyword in call.keywords:
         if keyword.arg is not None:
             keywords[keyword.arg] = keyword.value
-        elif _literal_keys(keyword.value):
-            assert isinstance(keyword.value, ast.Dict)
-            for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                assert isinstance(key, ast.Constant)
-                keywords[key.value] = value
+        elif (entries := _literal_entries(keyword.value)) is not None:
+            keywords.update(entries)
         elif spread is None:
             spread = keyword.value
     # An explicit keyword is the value: Python refuses a call whose **mapping repeats it.
     return keywords, spread
 
 
-def _literal_keys(node: ast.expr) -> bool:
-    return isinstance(node, ast.Dict) and all(
-        isinstance(key, ast.Constant) and isinstance(key.value, str) for key in node.keys
-    )
+def _literal_entries(node: ast.expr) -> dict[str, ast.expr] | None:
+    """A `**{...}` literal's entries, when every key is a string constant; else None."""
+    if not isinstance(node, ast.Dict):
+        return None
+    entries: dict[str, ast.expr] = {}
+    for key, value in zip(node.keys, node.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None  # a computed key, or `**other` inside the literal (key None)
+        entries[key.value] = value
+    return entries
 
 
 def _spread(node: ast.expr | None) -> _Unknown:
@@ -418,20 +426,29 @@ def _constants(tree: ast.Module) -> dict[str, ast.expr]:
     }
     found: dict[str, ast.expr] = {}
     for stmt in tree.body:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else []
-        if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            targets = [stmt.target]
+        assignment = _assignment(stmt)
+        if assignment is None:
+            continue
+        targets, value = assignment
         for target in targets:
             if not isinstance(target, ast.Name) or counts[target.id] != 1:
                 continue
             if target.id in declared or any(line > stmt.lineno for line in stars):
                 continue
-            assert stmt.value is not None
-            found[target.id] = stmt.value
+            found[target.id] = value
     return found
 
 
-def _is_star_import(node: ast.AST) -> bool:
+def _assignment(stmt: ast.stmt) -> tuple[list[ast.expr], ast.expr] | None:
+    """The targets and value of `x = ...` or `x: T = ...`; None for any other statement."""
+    if isinstance(stmt, ast.Assign):
+        return stmt.targets, stmt.value
+    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        return [stmt.target], stmt.value
+    return None
+
+
+def _is_star_import(node: ast.AST) -> TypeGuard[ast.ImportFrom]:
     return isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
 
 
@@ -444,7 +461,7 @@ def _bound_names(stmts: Iterable[ast.AST]) -> Counter[str]:
     while stack:
         node = stack.pop()
         counts.update(_binds(node))
-        if not isinstance(node, _SCOPES):
+        if not isinstance(node, _Scope):
             stack.extend(ast.iter_child_nodes(node))
     return counts
 

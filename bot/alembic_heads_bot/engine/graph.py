@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from alembic_heads_bot.engine.model import Problem, Revision
 
@@ -313,7 +314,12 @@ def _acyclic(down: Mapping[str, tuple[str, ...]], up: Mapping[str, tuple[str, ..
     return done == len(down)
 
 
-def _cycle_problem(code: str, title: str, ids: list[str], by_id: Mapping[str, Revision]) -> Problem:
+def _cycle_problem(
+    code: Literal["cycle", "dependency-cycle"],
+    title: str,
+    ids: list[str],
+    by_id: Mapping[str, Revision],
+) -> Problem:
     first = by_id[min(ids, key=list(by_id).index)]
     attribute = "down_revision" if code == "cycle" else "depends_on"
     return Problem.of(

@@ -7,41 +7,61 @@ whether the tree is a directory on disk or a git commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Severity = Literal["error", "warning"]
 
-# Every problem code the engine can report, with its default severity. Codes are stable: users
-# match on them in configuration and tooling, so never rename one.
-PROBLEM_CODES: dict[str, Severity] = {
+# The rules a verdict applies (`engine.analysis`), and what a policy (`engine.bot_config`)
+# makes of one that fires. Here so that both can name them.
+Rule = Literal["new-heads", "new-branch-points", "problems", "hazards", "applied-revisions"]
+RulePolicy = Literal["fail", "warn", "ignore"]
+
+# Every problem code the engine can report. Codes are stable: users match on them in
+# configuration and tooling, so never rename one.
+ProblemCode = Literal[
     # reading files
-    "decode-error": "error",
-    "file-too-large": "error",
-    "syntax-error": "error",
-    "non-literal": "error",
-    "missing-revision": "error",
-    "missing-down-revision": "error",
-    "empty-revision": "error",
-    "invalid-revision-id": "error",
-    "bytecode-only": "error",
-    "unreadable-file": "error",
-    "suspicious-name": "warning",
+    "decode-error",
+    "file-too-large",
+    "syntax-error",
+    "non-literal",
+    "missing-revision",
+    "missing-down-revision",
+    "empty-revision",
+    "invalid-revision-id",
+    "bytecode-only",
+    "unreadable-file",
+    "suspicious-name",
     # the revision graph
-    "duplicate-revision": "error",
-    "duplicate-file": "warning",
-    "missing-parent": "error",
-    "label-as-parent": "error",
-    "missing-dependency": "error",
-    "cycle": "error",
-    "dependency-cycle": "error",
-    "self-loop": "error",
-    "dependency-self-loop": "error",
-    "duplicate-label": "error",
+    "duplicate-revision",
+    "duplicate-file",
+    "missing-parent",
+    "label-as-parent",
+    "missing-dependency",
+    "cycle",
+    "dependency-cycle",
+    "self-loop",
+    "dependency-self-loop",
+    "duplicate-label",
     # configuration
-    "config-error": "error",
-    "config-warning": "warning",
-    "unconfigured-environment": "warning",
-    "no-environment": "warning",
+    "config-error",
+    "config-warning",
+    "unconfigured-environment",
+    "no-environment",
+]
+
+# Problems of these codes are warnings by default; all others are errors.
+_WARNINGS: frozenset[ProblemCode] = frozenset(
+    {
+        "suspicious-name",
+        "duplicate-file",
+        "config-warning",
+        "unconfigured-environment",
+        "no-environment",
+    }
+)
+# Each code's default severity, in the order above (bot-config suggestions search it).
+PROBLEM_CODES: dict[ProblemCode, Severity] = {
+    code: "warning" if code in _WARNINGS else "error" for code in get_args(ProblemCode)
 }
 
 
@@ -49,7 +69,7 @@ PROBLEM_CODES: dict[str, Severity] = {
 class Problem:
     """One thing wrong, located as precisely as the input allows."""
 
-    code: str
+    code: ProblemCode
     message: str
     path: str | None = None
     line: int | None = None
@@ -57,7 +77,7 @@ class Problem:
 
     @classmethod
     def of(
-        cls, code: str, message: str, path: str | None = None, line: int | None = None
+        cls, code: ProblemCode, message: str, path: str | None = None, line: int | None = None
     ) -> Problem:
         """A problem with the default severity of its code."""
         return cls(code, message, path, line, PROBLEM_CODES[code])

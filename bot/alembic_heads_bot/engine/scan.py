@@ -15,7 +15,14 @@ from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_co
 from alembic_heads_bot.engine.bot_config import BotConfig
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
-from alembic_heads_bot.engine.model import Environment, ParsedFile, Problem, Revision
+from alembic_heads_bot.engine.model import (
+    Environment,
+    ParsedFile,
+    Problem,
+    ProblemCode,
+    Revision,
+    Severity,
+)
 from alembic_heads_bot.engine.parse import parse_revision_file
 from alembic_heads_bot.engine.tree import Tree
 from alembic_heads_bot.engine.versions import list_revision_files
@@ -44,13 +51,23 @@ class TreeScan:
         return self.problems + tuple(p for env in self.environments for p in env.problems)
 
 
+# A parsed file as nested tuples of plain values, which `adapters.cache_file` stores with
+# marshal: (path, revision or None, problems), each field in its record's order.
+EncodedRevision = tuple[
+    str, tuple[str, ...], tuple[str, ...], tuple[str, ...], str, dict[str, int], str, bool
+]
+EncodedProblem = tuple[ProblemCode, str, str | None, int | None, Severity]
+EncodedFile = tuple[str, EncodedRevision | None, tuple[EncodedProblem, ...]]
+
+
 @dataclass
 class ParseCache:
     """Parsed files by (content id, path): the path matters for the hex-filename fallback and
     for locating problems, and a file keeps its path across the trees of one pull request."""
 
     entries: dict[tuple[str, str], ParsedFile] = field(default_factory=dict)
-    stored: dict[tuple[str, str], tuple] = field(default_factory=dict)  # from `adapters.cache_file`
+    # What `adapters.cache_file` loaded, decoded only when a tree asks for the file.
+    stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
 
@@ -74,10 +91,10 @@ class ParseCache:
         return parsed
 
 
-def encode_parsed(parsed: ParsedFile) -> tuple:
+def encode_parsed(parsed: ParsedFile) -> EncodedFile:
     """A parsed file as nested tuples of plain values (what `adapters.cache_file` stores)."""
     rev = parsed.revision
-    revision = None
+    revision: EncodedRevision | None = None
     if rev is not None:
         revision = (
             rev.revision, rev.down_revision, rev.branch_labels, rev.depends_on,
@@ -87,7 +104,7 @@ def encode_parsed(parsed: ParsedFile) -> tuple:
     return (parsed.path, revision, problems)
 
 
-def decode_parsed(stored: tuple) -> ParsedFile:
+def decode_parsed(stored: EncodedFile) -> ParsedFile:
     path, revision, problems = stored
     return ParsedFile(
         path,

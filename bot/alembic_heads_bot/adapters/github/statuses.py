@@ -8,7 +8,9 @@ tells the bot its own login for free.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from github.GithubObject import NotSet
 from github.Repository import Repository
 
 from alembic_heads_bot.adapters.github.client import write
@@ -26,7 +28,6 @@ def set_check_run(
 ) -> StatusOutcome:
     batches = list(output.batches())
     fields = {"title": output.title, "summary": output.summary}
-    extra = {"details_url": details_url} if details_url else {}
     what = f"set the {name!r} check run on {sha[:12]}"
     run = write(
         what,
@@ -36,14 +37,14 @@ def set_check_run(
             status="completed",
             conclusion=output.conclusion,
             output={**fields, "annotations": list(batches[0])},
-            **extra,
+            details_url=details_url or NotSet,  # NotSet: PyGithub leaves the field out
         ),
         "checks",
     )
     for batch in batches[1:]:
         write(
             f"add annotations to the {name!r} check run",
-            lambda batch=batch: run.edit(output={**fields, "annotations": list(batch)}),
+            partial(run.edit, output={**fields, "annotations": list(batch)}),
             "checks",
         )
     app = run.app
@@ -58,11 +59,10 @@ def set_commit_status(
     description: str,
     target_url: str | None,
 ) -> StatusOutcome:
-    extra = {"target_url": target_url} if target_url else {}
     status = write(
         f"set the {name!r} commit status on {sha[:12]}",
         lambda: repo.get_commit(sha).create_status(
-            state=state, description=description, context=name, **extra
+            state=state, description=description, context=name, target_url=target_url or NotSet
         ),
         "statuses",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from github.Issue import Issue
 from github.IssueComment import IssueComment
@@ -23,7 +24,8 @@ _PERMISSION = "pull-requests"
 
 @dataclass(frozen=True)
 class CommentOutcome:
-    action: str  # "created", "updated", "unchanged" or "none" (nothing to say, no comment yet)
+    # "none": nothing to say, and no comment yet to update.
+    action: Literal["created", "updated", "unchanged", "none"]
     url: str | None = None
 
 
