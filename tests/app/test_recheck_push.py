@@ -165,3 +165,21 @@ def test_a_listing_github_refuses_is_one_error_line(shop: Shop) -> None:
         "alembic-heads-bot: cannot list the open pull requests into main: GitHub answered 404 "
         "Not Found"
     ]
+
+
+def test_a_pull_request_that_cannot_be_judged_is_a_warning_and_the_others_go_on(
+    shop: Shop,
+) -> None:
+    orders = open_pr(shop, "orders", {path("d"): revision("d", "b")})
+    shop.src.git("checkout", "--quiet", "--orphan", "lonely")
+    shop.src.write({"alembic.ini": INI, path("z"): revision("z", None)})
+    shop.src.commit("an unrelated history")
+    shop.src.checkout("main")
+    shop.push()
+    lonely = shop.fake.open_pr(SHOP, head="lonely", base="main").number
+    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    run = after_push(shop, before)
+    assert run.code == 0, run.log
+    assert f"::warning::alembic-heads-bot: #{lonely} cannot be judged: " in run.log
+    assert "no common ancestor" in run.log and "internal error" not in run.log
+    assert conclusions(shop, orders) == ["failure"]

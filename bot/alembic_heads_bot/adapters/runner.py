@@ -19,11 +19,13 @@ from __future__ import annotations
 import re
 import secrets
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from alembic_heads_bot.engine.errors import CannotJudge
+
+Choice = TypeVar("Choice", bound=str)  # an input's allowed values, often a Literal
 
 # The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput accepts them.
 _TRUE = ("true", "True", "TRUE")
@@ -50,15 +52,17 @@ def get_input(environ: Mapping[str, str], name: str, default: str = "") -> str:
     return value or default
 
 
-def get_choice(environ: Mapping[str, str], name: str, choices: Iterable[str], default: str) -> str:
+def get_choice(
+    environ: Mapping[str, str], name: str, choices: Sequence[Choice], default: Choice
+) -> Choice:
     """An enumerated input: one of `choices` (compared as written), else InputError."""
-    allowed = tuple(choices)
     value = get_input(environ, name, default)
-    if value not in allowed:
-        raise InputError(
-            f"input {name}: {value!r} is not one of {', '.join(allowed)} (default: {default})"
-        )
-    return value
+    for choice in choices:
+        if value == choice:
+            return choice
+    raise InputError(
+        f"input {name}: {value!r} is not one of {', '.join(choices)} (default: {default})"
+    )
 
 
 def get_boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from alembic_heads_bot.templates import generic_template
@@ -100,7 +100,7 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def _add_revisions(repo: Path, revisions: list[tuple[str, str | None, str, str]]) -> None:
+def _add_revisions(repo: Path, revisions: Sequence[tuple[str, str | None, str, str]]) -> None:
     for day, (rev, down, message, table) in enumerate(revisions, start=1):
         text = REVISION.format(rev=rev, down=down, message=message, table=table, day=day)
         slug = message.replace(" ", "_")

@@ -78,10 +78,11 @@ def handle_comment(ctx: ActionContext) -> int:
             outcome = _command(ctx, session, dig(ctx.payload, "comment", "body"))
         except CannotJudge as error:  # git or the analysis failed: say so where it was asked
             outcome = Outcome(EXIT_ERROR, "confused", f"The bot could not do this: {error}")
-        if outcome.reply is not None:
+        reply = outcome.reply
+        if reply is not None:
             number = dig(ctx.payload, "issue", "number")
             issue = session.repo.get_issue(number)
-            write(f"reply on #{number}", lambda: issue.create_comment(outcome.reply))
+            write(f"reply on #{number}", lambda: issue.create_comment(reply))
         _react(comment, outcome.reaction)
     except ApiFailure as failure:
         say_failures(ctx, [str(failure)])

@@ -260,7 +260,8 @@ def _judge(run: _Run, base: str, head: str, number: int, *, quiet: bool = False)
         )
     except CannotJudge as exc:
         if not quiet:
-            run.ctx.log.warning(f"alembic-heads-bot: #{number} cannot be judged: {exc}")
+            why = f"alembic-heads-bot: #{number} cannot be judged: {exc}"
+            run.ctx.log.annotate("warning", why)
         return None
 
 

@@ -13,6 +13,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from github.GitCommit import GitCommit
 from github.GitRef import GitRef
 from github.InputGitTreeElement import InputGitTreeElement
 from github.Repository import Repository
@@ -50,7 +51,7 @@ def commit_fix(git: Workspace, repo: Repository, fix: FixCommit) -> str:
     base = read("read the head's tree", lambda: repo.get_git_tree(head_tree))
     tree = write("create the fix's tree", lambda: repo.create_git_tree(entries, base), _PERMISSION)
     shas = [fix.head_sha, fix.base_sha] if fix.merges_base else [fix.head_sha]
-    parents = [read("read a parent commit", lambda s=s: repo.get_git_commit(s)) for s in shas]
+    parents = [_commit(repo, sha) for sha in shas]
     commit = write(
         "create the fix commit",
         lambda: repo.create_git_commit(fix.message, tree, parents),
@@ -100,6 +101,10 @@ def _entries(git: Workspace, repo: Repository, fix: FixCommit) -> list[InputGitT
             change.path, mode, "blob", sha=_upload(repo, change.content)
         )
     return list(entries.values())
+
+
+def _commit(repo: Repository, sha: str) -> GitCommit:
+    return read("read a parent commit", lambda: repo.get_git_commit(sha))
 
 
 def _kind(mode: str) -> str:
