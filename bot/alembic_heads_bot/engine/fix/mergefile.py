@@ -509,10 +509,15 @@ def _template_source(
 
 
 @cache
+def _compiled(source: _Source) -> Template:
+    """The template compiled once: the read-back check renders it a second time."""
+    return Template(text=source.content)
+
+
 def _render(source: _Source, **variables: object) -> str:
     """Mako as Alembic's `template_to_file` runs it: default Template options, render_unicode."""
     try:
-        text: str = Template(text=source.content).render_unicode(**variables)
+        text: str = _compiled(source).render_unicode(**variables)
     except Exception as err:  # a template is arbitrary code: any failure is the template's
         raise MergeError(_template_failure(source, err)) from None
     return text
@@ -652,7 +657,7 @@ def _statement_problem(stmt: ast.stmt, *, first: bool) -> str | None:
 
 def _first_line(stmt: ast.stmt) -> int:
     """The statement's first line, its decorators included."""
-    decorators = getattr(stmt, "decorator_list", [])
+    decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
     return min([stmt.lineno, *(decorator.lineno for decorator in decorators)])
 
 
