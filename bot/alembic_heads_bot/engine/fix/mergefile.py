@@ -158,9 +158,8 @@ def check_revision_ids(revisions: Iterable[Revision]) -> None:
         if problem is not None:
             raise MergeError(
                 f"{_location(rev.path, rev.line_of('revision'))}: revision id "
-                f"{shown_id(rev.revision)} {problem}. The bot does not copy it into a migration "
-                "file; rename the revision (its `revision` and the `down_revision` values that "
-                "name it)."
+                f"{shown_id(rev.revision)} {problem}. Rename the revision (its `revision` and "
+                "the `down_revision` values that name it)."
             )
 
 
