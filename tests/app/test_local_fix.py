@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -190,3 +192,108 @@ def test_rebase_refuses_to_move_a_revision_a_database_applied(
     assert code == 1
     assert "[alembic.ini] e is applied in qa: re-parenting it would rewrite the history" in err
     assert "down_revision = 'c'" in (classic.path / path("e")).read_text()
+
+
+# --- hostile input: `alembic-heads-bot merge` run as a user runs it --------------------------
+
+MARKER = "alembic_heads_bot_ran_code"
+BREAKOUT = f'x"""\nopen({MARKER!r}, "w").close()\n"""'
+
+
+def merge_cli(repo: GitRepo, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The installed command in a fresh Python, from `cwd` (where a stray file would land)."""
+    command = [sys.executable, "-m", "alembic_heads_bot", "merge", "--repo", str(repo.path)]
+    return subprocess.run(
+        [*command, *argv], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def import_in_subprocess(where: Path, file: Path) -> tuple[int, bool]:
+    """Run the file as Alembic's import would, from `where`: exit code, marker created?"""
+    code = "import runpy, sys; runpy.run_path(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(file)], cwd=where, capture_output=True, check=False
+    )
+    return done.returncode, (where / MARKER).exists()
+
+
+def test_merge_refuses_a_head_id_that_would_become_code(classic, tmp_path):
+    hostile = f'"""a pull request\'s revision"""\nrevision = {BREAKOUT!r}\ndown_revision = "f"\n'
+    classic.write({"migrations/versions/evil.py": hostile})
+    classic.commit("a head whose id closes a docstring")
+    classic.merge("main")
+
+    done = merge_cli(classic, tmp_path, "--base", "main")
+
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(
+        "alembic-heads-bot: cannot fix: [alembic.ini] migrations/versions/evil.py line 2: "
+        'revision id \'x"""\\nopen('
+    )
+    assert "has characters the bot never writes into a migration file" in done.stderr
+    assert classic.status() == ""
+    assert not list(tmp_path.rglob(MARKER))
+
+
+def test_merge_keeps_a_hostile_message_to_one_line_of_text(classic, tmp_path):
+    classic.merge("main")
+    message = f'join"""\nopen({MARKER!r}, "w").close()\n"""'
+
+    done = merge_cli(classic, tmp_path, "--base", "main", "--rev-id", "m9", "-m", message)
+
+    assert done.returncode == 0, done.stderr
+    written = classic.path / done.stdout.splitlines()[0]
+    assert written.name == "m9_join_open_alembic_heads_bot_ran_code_w_.py"
+    runner = tmp_path / "import-here"
+    runner.mkdir()
+    assert import_in_subprocess(runner, written) == (0, False)
+    assert "note: The message was reduced to one line for the file" in done.stdout
+    assert alembic_heads(classic.path) == ("m9",)
+
+
+OUTSIDE_SETTINGS = "recursive_version_locations = true\nfile_template = {}\n"
+
+
+@pytest.mark.parametrize(
+    ("file_template", "link", "expected"),
+    [
+        (
+            "lib/sitecustomize",
+            "migrations/versions/lib",
+            "[alembic.ini] migrations/versions/lib is a symbolic link in the tree, so "
+            "migrations/versions/lib/sitecustomize.py cannot be written below it",
+        ),
+        (
+            # node_modules is never walked, so only the write itself can see this link
+            "node_modules/evil/sitecustomize",
+            "migrations/versions/node_modules/evil",
+            "migrations/versions/node_modules/evil/sitecustomize.py resolves to {outside}/"
+            "sitecustomize.py, which is outside the repository {root}; nothing was written",
+        ),
+        (
+            "../../../outside/sitecustomize",
+            None,
+            "[alembic.ini] file_template gives the file name "
+            "'../../../outside/sitecustomize.py', which leaves the version location",
+        ),
+    ],
+    ids=["linked-directory", "link-in-a-skipped-directory", "dot-dot-template"],
+)
+def test_merge_never_writes_outside_the_repository(
+    classic, tmp_path, file_template, link, expected
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    classic.write({"alembic.ini": INI + OUTSIDE_SETTINGS.format(file_template.replace("%", "%%"))})
+    if link is not None:
+        classic.symlink(link, str(outside))
+    classic.commit("a version directory that leads out")
+    classic.merge("main")
+
+    done = merge_cli(classic, tmp_path, "--base", "main")
+
+    assert done.returncode == 1, done.stdout
+    root = classic.path.resolve()
+    assert expected.format(outside=outside.resolve(), root=root) in done.stderr
+    assert list(outside.iterdir()) == []
+    assert classic.status() == ""

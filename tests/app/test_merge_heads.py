@@ -3,9 +3,11 @@ is committed through the Git Data API, and the result is checked in git and in r
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -290,3 +292,67 @@ def test_the_rebase_strategy_refuses_to_re_parent_what_staging_applied(
     run, _ = command_run(shop, number, "/merge-heads")
     assert run.code == 0, run.log
     assert shop.fake.branch_sha(SHOP, "feature") != head
+
+
+# --- hostile input -----------------------------------------------------------------------------
+
+MARKER = "alembic_heads_bot_ran_code"
+# An id Alembic accepts that closes the merge file's docstring and runs a statement.
+BREAKOUT = f'x"""\nopen({MARKER!r}, "w").close()\n"""'
+HOSTILE = f'"""a pull request\'s revision"""\nrevision = {BREAKOUT!r}\ndown_revision = "b"\n'
+
+
+def hostile_pull_request(shop: Shop) -> int:
+    """PR #1 adds a head on b whose id would become code, while main has c on b."""
+    shop.commit_main({path("c"): revision("c", "b")})
+    shop.branch("feature", {path("evil"): HOSTILE}, start="main~1")
+    return shop.fake.open_pr(SHOP, head="feature").number
+
+
+def test_merge_heads_refuses_a_head_id_that_would_become_code(shop: Shop) -> None:
+    number = hostile_pull_request(shop)
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (1, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert reply.startswith(
+        "Cannot fix this: [alembic.ini] migrations/versions/evil_step.py line 2: revision id "
+    )
+    assert "has characters the bot never writes into a migration file" in reply
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+
+
+def test_auto_fix_commits_nothing_for_a_head_id_that_would_become_code(shop: Shop) -> None:
+    number = hostile_pull_request(shop)
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), auto_fix="true")
+    assert run.code != 0
+    assert "auto-fix: Cannot fix this: [alembic.ini] migrations/versions/evil_step.py line 2" in (
+        run.log
+    )
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+    assert not any(m == "POST" and "/git/" in p for m, p in run.api)
+
+
+def test_a_hostile_message_is_committed_as_text_that_runs_nothing(
+    shop: Shop, tmp_path: Path
+) -> None:
+    number = two_heads(shop)
+    old_head = shop.fake.branch_sha(SHOP, "feature")
+    message = f'join""" ; open("{MARKER}", "w").close() ; """'  # valid Python after `"""`
+    body = f"/merge-heads -m {shlex.quote(message)}"
+    run, reactions = command_run(shop, number, body)
+    assert (run.code, reactions) == (0, ["eyes", "rocket"]), run.log
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    [added] = [
+        p for p in git(shop, "diff", "--name-only", old_head, new_head).split() if "join" in p
+    ]
+    where = tmp_path / "import-here"
+    where.mkdir()
+    (where / "merge.py").write_text(git(shop, "show", f"{new_head}:{added}"))
+    code = "import runpy, sys; runpy.run_path(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "merge.py"], cwd=where, capture_output=True, check=False
+    )
+    assert (done.returncode, (where / MARKER).exists()) == (0, False), done.stderr
+    assert len(upgrade_on_sqlite(shop, new_head, tmp_path)) == 1

@@ -13,7 +13,6 @@ Exit codes: 0 done or nothing to do, 1 refused (the reply says why), 2 GitHub or
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 
 from github.IssueComment import IssueComment
 from github.Repository import Repository
@@ -33,6 +32,7 @@ from alembic_heads_bot.app.context import (
     dig,
     is_fork,
 )
+from alembic_heads_bot.app.fix_inputs import fix_inputs
 from alembic_heads_bot.app.publish import Session, open_session, publish, report, say_failures
 from alembic_heads_bot.app.pull_request import evaluate, publish_local
 from alembic_heads_bot.engine.analysis import Verdict
@@ -227,8 +227,7 @@ def _plan(
     with open_repo(ctx.repository) as repo:
         merged = GitTree(repo, verdict.commits.merged_tree)
         base = GitTree(repo, base_sha)
-        now = datetime.now(timezone.utc)
-        return plan_fix(merged, request, verdict, base, base_branch, now, merged=True)
+        return plan_fix(merged, request, verdict, base, base_branch, fix_inputs(), merged=True)
 
 
 def _writer(ctx: ActionContext, session: Session) -> Repository:

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sqlite3
 import string
+import subprocess
+import sys
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,17 +29,18 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
+from alembic_heads_bot.app.fix_inputs import new_revision_id
 from alembic_heads_bot.engine.fix.mergefile import (
     MergeError,
     MergeFile,
     creation_date,
     merge_file_path,
-    new_revision_id,
     render_merge,
     reparent,
     slugify,
 )
 from alembic_heads_bot.engine.model import Environment, Revision
+from alembic_heads_bot.templates import generic_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,6 +49,7 @@ ALEMBIC_TEMPLATES = Path(alembic.__file__).parent / "templates"
 NOW = dt.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=dt.timezone.utc)
 NOW_WHOLE_SECOND = dt.datetime(2025, 12, 31, 23, 59, 58, tzinfo=dt.timezone.utc)
 VERSIONS = "migrations/versions"
+GENERIC = generic_template()  # the built-in template the shell passes in
 NETWORKING = "migrations/networking"
 
 REVISION_FILE = '''"""step {rev}
@@ -251,6 +256,7 @@ def bot_merge(
         message=message,
         create_date=creation_date(project.env, now),
         template=project.template(),
+        builtin_template=GENERIC,
         existing_ids=project.ids(),
     )
 
@@ -395,12 +401,6 @@ def test_merge_file_path_matches_alembic(
     assert merge_file_path(env, [], "abc123", message, date) == expected
 
 
-def test_new_revision_id_looks_like_alembics() -> None:
-    ids = {new_revision_id() for _ in range(50)}
-    assert len(ids) == 50
-    assert all(len(i) == 12 and set(i) <= set("0123456789abcdef") for i in ids)
-
-
 # --------------------------------------------------------------------------------------------
 # 2. A generated merge works in Alembic and on a database
 
@@ -465,6 +465,7 @@ def test_built_in_template_is_alembics_generic_template(
         message="m",
         create_date=creation_date(project.env, NOW),
         template=None,
+        builtin_template=GENERIC,
         existing_ids=project.ids(),
     )
 
@@ -515,6 +516,7 @@ def _render(
         message=message,
         create_date=NOW,
         template=template,
+        builtin_template=GENERIC,
         existing_ids=existing_ids,
     )
 
@@ -662,11 +664,20 @@ def test_template_failures_are_refused_with_the_template_line(
     )
 
 
+# A project template that copies the message into one-line string literals: a quote in the
+# message ends them (a docstring survives quotes, see `one_line_message`).
+TITLED = b"""revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+TITLE = '${message}'
+SUBTITLE = "${message}"
+"""
+
+
 def test_rendered_file_that_is_not_python_is_refused() -> None:
     with pytest.raises(MergeError, match=r"not valid Python .*quotes or a backslash"):
-        _render(message='say """hi"""')
+        _render(message="it's", template=TITLED)
     with pytest.raises(MergeError, match=r"not valid Python .*quotes or a backslash"):
-        _render(message="C:\\Users\\new")
+        _render(message='say "hi', template=TITLED)
 
 
 def test_non_utf8_output_without_an_encoding_declaration_is_refused(
@@ -879,3 +890,356 @@ def test_reparented_file_loads_in_alembic_with_the_new_parent(tmp_path: Path) ->
 def test_reparent_refuses_what_it_cannot_edit_statically(source: str, expected: str) -> None:
     with pytest.raises(MergeError, match=expected):
         reparent(source, "x.py", ("a1",), ("b2",))
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Hostile input stays inert: ids, labels and messages reach the file as data, never as code
+
+MARKER = "alembic_heads_bot_ran_code"
+# An id Alembic accepts (no @ - + :) that closes the docstring and runs a statement.
+BREAKOUT = f'x"""\nopen({MARKER!r}, "w").close()\n"""'
+HOSTILE_FILE = f'''"""a pull request's revision"""
+revision = {BREAKOUT!r}
+down_revision = "aaa111"
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
+'''
+
+
+def import_in_subprocess(tmp_path: Path, content: str | bytes) -> tuple[int, bool]:
+    """Run the file as Alembic's import would, in a fresh Python and an empty directory: its
+    exit code, and whether it created the marker file."""
+    where = tmp_path / "import-here"
+    where.mkdir(exist_ok=True)
+    target = where / "migration.py"
+    target.write_bytes(content.encode() if isinstance(content, str) else content)
+    code = "import runpy, sys; runpy.run_path(sys.argv[1])"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(target)], cwd=where, capture_output=True, check=False
+    )
+    return done.returncode, (where / MARKER).exists()
+
+
+def test_an_id_that_closes_the_docstring_is_refused_with_its_file_and_line(
+    tmp_path: Path, clock: Callable[[dt.datetime], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # Alembic imports the file it wrote: its marker lands here
+    project = make_project(tmp_path, Setup())
+    (project.root / VERSIONS / "evil.py").write_text(HOSTILE_FILE)
+    heads = [
+        replace(head, lines={"revision": 2}) if head.revision == BREAKOUT else head
+        for head in project.heads()
+    ]
+    assert BREAKOUT in [head.revision for head in heads]
+    # The danger, shown by Alembic: its merge copies the id into the docstring as code.
+    _, written = alembic_merge(project, "ddd444", "merge")
+    assert import_in_subprocess(tmp_path, written) == (0, True)
+
+    with pytest.raises(MergeError) as error:
+        render_merge(
+            project.env,
+            heads,
+            rev_id="eee555",
+            message="merge",
+            create_date=NOW,
+            template=project.template(),
+            builtin_template=GENERIC,
+            existing_ids=project.ids(),
+        )
+    assert str(error.value).startswith(f'{VERSIONS}/evil.py line 2: revision id \'x"""\\nopen(')
+    assert "has characters the bot never writes into a migration file" in str(error.value)
+    assert "'\\n'" in str(error.value) and "'\"'" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("head_id", "shown"),
+    [
+        ('a"b', "('\"')"),
+        ("a'b", '("\'")'),
+        ("a\\b", "('\\\\')"),
+        ("a\nb", "('\\n')"),
+        ("a\rb", "('\\r')"),
+        ("a\u2028b", "('\\u2028')"),
+        ("a\x00b", "('\\x00')"),
+        ("a#b", "('#')"),
+        ("a{b}", "('{', '}')"),
+        ("a b", "(' ')"),
+        ("a/b", "('/')"),
+        ("a,b", "(',')"),
+        ("a%b", "('%')"),
+        ("a-b", "('-')"),
+        ("a\u202eb", "('\\u202e')"),
+    ],
+)
+def test_head_ids_outside_the_plain_rule_are_refused(head_id: str, shown: str) -> None:
+    heads = [HEADS[0], Revision(head_id, path=f"{VERSIONS}/h.py", lines={"revision": 7})]
+    with pytest.raises(MergeError) as error:
+        _render(heads=heads, existing_ids=("aaa", head_id))
+    message = str(error.value)
+    assert message.startswith(f"{VERSIONS}/h.py line 7: revision id {head_id!r} has characters")
+    assert f"migration file {shown}; use letters, digits, '_', '.'" in message
+
+
+def test_a_head_id_starting_with_a_dot_is_refused() -> None:
+    heads = [HEADS[0], Revision(".hidden", path=f"{VERSIONS}/h.py")]
+    with pytest.raises(
+        MergeError, match=r"^migrations/versions/h.py: revision id '.hidden' starts"
+    ):
+        _render(heads=heads)
+
+
+def test_a_very_long_hostile_id_is_shown_cut_on_one_line() -> None:
+    head_id = "a\n" * 500
+    heads = [HEADS[0], Revision(head_id, path=f"{VERSIONS}/h.py", lines={"revision": 3})]
+    with pytest.raises(MergeError) as error:
+        _render(heads=heads)
+    message = str(error.value)
+    assert "\n" not in message and len(message) < 400
+    assert message.startswith(f"{VERSIONS}/h.py line 3: revision id 'a\\na\\n")
+
+
+@pytest.mark.parametrize("rev_id", ['a"b', "a'b", "a#b", "a{x}", "a,b", ".a", "é-", "a\\b"])
+def test_a_rev_id_outside_the_plain_rule_is_refused(rev_id: str) -> None:
+    with pytest.raises(MergeError, match=r"^(Revision identifier|Character)"):
+        _render(rev_id=rev_id)
+
+
+USER_IDS = Layout(
+    (
+        (VERSIONS, "0001", (), None),
+        (VERSIONS, "ae1027a6acf_add_users", ("0001",), None),
+        (VERSIONS, "v1.2_users", ("0001",), None),
+        (VERSIONS, "révision_1", ("0001",), None),
+    )
+)
+
+
+def test_hand_written_ids_pass_and_render_as_alembic_merge_does(
+    tmp_path: Path, clock: Callable[[dt.datetime], None]
+) -> None:
+    project = make_project(tmp_path, Setup(layout=USER_IDS))
+    ours = bot_merge(project, "0002_merge.v2", "join users")
+
+    path, content = alembic_merge(project, "0002_merge.v2", "join users")
+
+    assert (ours.path, ours.text.encode()) == (path, content)
+    assert set(ours.down_revision) == {"ae1027a6acf_add_users", "v1.2_users", "révision_1"}
+
+
+def test_branch_labels_render_as_alembic_merge_branch_label_does(
+    tmp_path: Path, clock: Callable[[dt.datetime], None]
+) -> None:
+    project = make_project(tmp_path, Setup())
+    ours = render_merge(
+        project.env,
+        project.heads(),
+        rev_id="f00d",
+        message="m",
+        create_date=creation_date(project.env, NOW),
+        template=project.template(),
+        builtin_template=GENERIC,
+        existing_ids=project.ids(),
+        branch_labels=("release-2.1",),
+    )
+    script = command.merge(project.config, "heads", "m", branch_label="release-2.1", rev_id="f00d")
+    assert script is not None
+
+    assert ours.text.encode() == Path(script.path).read_bytes()
+    assert "branch_labels: Union[str, Sequence[str], None] = ('release-2.1',)\n" in ours.text
+
+
+@pytest.mark.parametrize("label", ['x"', "x'", "a\nb", "a@head", "-x", ".x", "a b", "a:b"])
+def test_branch_labels_outside_the_plain_rule_are_refused(label: str) -> None:
+    with pytest.raises(MergeError, match=f"^Branch label {re.escape(repr(label))} "):
+        render_merge(
+            environment(Setup()),
+            HEADS,
+            rev_id="ccc",
+            message="m",
+            create_date=NOW,
+            template=None,
+            builtin_template=GENERIC,
+            existing_ids=("aaa", "bbb"),
+            branch_labels=(label,),
+        )
+
+
+@pytest.mark.parametrize(
+    ("message", "reduced"),
+    [
+        ("a\nb", "a b"),
+        ("\n  indented\r\n\ttext\n", "  indented text"),
+        ('say """hi"""', 'say "hi"'),
+        ("''''quoted''''", "'quoted'"),
+        ("C:\\Users\\new\\", "C:/Users/new/"),
+        ("\x1b[31mred\x1b[0m\x00", "[31mred [0m"),
+        ("zero\u200bwidth\u2028line", "zero width line"),
+        ("plain: ünï “quotes” & \"two\" 'one'  spaces", None),
+    ],
+)
+def test_messages_are_reduced_to_one_inert_line(message: str, reduced: str | None) -> None:
+    merge = _render(message=message)
+
+    assert merge.text.startswith(f'"""{reduced if reduced is not None else message}\n')
+    changed = any("The message was reduced to one line" in note for note in merge.notes)
+    assert changed == (reduced is not None)
+
+
+def test_a_message_that_closes_the_docstring_runs_nothing(
+    tmp_path: Path, clock: Callable[[dt.datetime], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # Alembic imports the file it wrote: its marker lands here
+    message = f'join"""\nopen({MARKER!r}, "w").close()\n"""'
+    project = make_project(tmp_path, Setup())
+    _, alembic_written = alembic_merge(project, "ddd444", message)
+    assert import_in_subprocess(tmp_path, alembic_written) == (0, True)  # Alembic's file runs it
+    (tmp_path / "import-here" / MARKER).unlink()
+
+    ours = bot_merge(project, "eee555", message)
+
+    assert import_in_subprocess(tmp_path, ours.text) == (0, False)
+    assert ours.text.startswith('"""join" open(\'alembic_heads_bot_ran_code\', "w").close() "\n')
+
+
+PLAIN = b"revision = ${repr(up_revision)}\ndown_revision = ${repr(down_revision)}\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (b"print('hi')\n", "an expression statement at module level \\(line 3\\)"),
+        (b"'not first'\n", "an expression statement at module level \\(line 3\\)"),
+        (b"@decorate\ndef upgrade():\n    pass\n", "a decorated function .*line 3"),
+        (b"def upgrade(x=open('f')):\n    pass\n", "a function default that is not a literal"),
+        (b"def upgrade() -> print():\n    pass\n", "a function annotation that computes"),
+        (b"def upgrade(x: f()):\n    pass\n", "a function annotation that computes"),
+        (b"class Up:\n    pass\n", "a `ClassDef` statement at module level \\(line 3\\)"),
+        (b"x = len('a')\n", "an assignment of a non-literal"),
+        (b"x = y = 1\n", "an assignment of a non-literal"),
+        (b"x = f'{1}'\n", "an assignment of a non-literal"),
+        (b"x: open('f') = 1\n", "an annotation that computes"),
+        (b"x: int\n", "an annotated assignment of a non-literal"),
+        (b"for i in []:\n    pass\n", "a `For` statement"),
+        (b"if TYPE_CHECKING:\n    import os\nelse:\n    pass\n", "a `If` statement"),
+        (b"if TYPE_CHECKING:\n    print()\n", "a `If` statement"),
+        (b"with f():\n    pass\n", "a `With` statement"),
+    ],
+)
+def test_templates_whose_files_run_code_at_import_are_refused(extra: bytes, expected: str) -> None:
+    with pytest.raises(MergeError, match=expected) as error:
+        _render(template=PLAIN + extra)
+    assert str(error.value).startswith(
+        "The merge file rendered from migrations/script.py.mako has "
+    )
+    assert str(error.value).endswith("so it wrote nothing.")
+
+
+def test_inert_module_level_statements_are_accepted() -> None:
+    extra = (
+        b"from __future__ import annotations\n"
+        b"from typing import TYPE_CHECKING\n"
+        b"import typing\n"
+        b"if TYPE_CHECKING:\n    from collections.abc import Sequence\n"
+        b"if typing.TYPE_CHECKING:\n    import os\n"
+        b"branch_labels: str | Sequence[str] | None = None\n"
+        b"depends_on: typing.Optional[typing.Tuple[str, ...]] = ()\n"
+        b"SETTINGS = ('a', 1, -2, 3.5, {'k': None}, [b'x'], {1})\n"
+        b"pass\n"
+        b"def upgrade(engine_name: str = 'main', *a: int, k: 'list[str]' = None, **kw) -> None:\n"
+        b"    globals()['upgrade_%s' % engine_name]()\n"
+        b"async def downgrade() -> typing.Any:\n    print('runs only when migrating')\n"
+    )
+    merge = _render(template=PLAIN + extra)
+    assert merge.text.endswith("print('runs only when migrating')\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (PLAIN + b"revision = 'ccc'\n", "does not bind revision .* \\(it binds it at line 1, 3\\)"),
+        (PLAIN + b"def revision():\n    pass\n", "does not bind revision .*line 1, 3"),
+        (PLAIN + b"import revision\n", "does not bind revision"),
+        (PLAIN + b"from os import *\n", "does not bind revision .*line 1, 3"),
+        (b"revision = (${repr(up_revision)},)\n" + PLAIN[PLAIN.index(b"\n") + 1 :], "revision"),
+        (PLAIN + b"depends_on = 'aaa'\n", "does not bind depends_on to a literal reading None"),
+        (PLAIN + b"branch_labels = ('x',)\n", "does not bind branch_labels .*reading None"),
+    ],
+)
+def test_templates_must_bind_exactly_the_four_attributes(template: bytes, expected: str) -> None:
+    with pytest.raises(MergeError, match=expected):
+        _render(template=template)
+
+
+def test_a_requested_branch_label_needs_a_template_that_writes_it() -> None:
+    with pytest.raises(MergeError, match="does not bind branch_labels to a literal reading rel"):
+        render_merge(
+            environment(Setup()),
+            HEADS,
+            rev_id="ccc",
+            message="m",
+            create_date=NOW,
+            template=PLAIN,
+            builtin_template=GENERIC,
+            existing_ids=(),
+            branch_labels=("rel",),
+        )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (b"TITLE = '${message}'\n", "'; import this; x = '"),
+        (b"def upgrade():\n    op.execute(f'-- ${message}')\n", '{open("marker", "w")}'),
+        (b"def upgrade():\n    op.execute('${message}')\n", "'); open('x', 'w'); ('"),
+    ],
+    ids=["statement", "f-string-in-function", "call-in-function"],
+)
+def test_a_message_that_would_become_code_in_the_template_is_refused(
+    extra: bytes, message: str
+) -> None:
+    with pytest.raises(MergeError) as error:
+        _render(template=PLAIN + extra, message=message)
+    assert str(error.value) == (
+        "The merge file rendered from migrations/script.py.mako has other code at line 3 than "
+        "the same template filled with stand-in values: an id, a label or the message would "
+        "become code, not text, so the bot wrote nothing"
+    )
+
+
+def test_a_message_in_a_comment_stays_a_comment() -> None:
+    template = PLAIN + b"# ${up_revision}: ${message}\nX = 1\n"
+    assert _render(template=template, message="x = 1").text.endswith("# ccc: x = 1\nX = 1\n")
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["migrations/../migrations/versions", "../outside/versions", "/srv/versions"],
+)
+def test_a_merge_path_outside_the_tree_or_not_normalised_is_refused(location: str) -> None:
+    env = replace(environment(Setup()), version_locations=(location,))
+    with pytest.raises(MergeError, match="is not a plain path inside the repository"):
+        _render(env)
+
+
+def test_reparent_refuses_a_hostile_new_parent() -> None:
+    with pytest.raises(MergeError, match=r"^v/x.py: the new parent 'b\"\"\"\\n' has characters"):
+        reparent('down_revision = "a1"\n', "v/x.py", ("a1",), ('b"""\n',))
+
+
+def test_reparent_refuses_an_edit_that_would_turn_text_into_code(tmp_path: Path) -> None:
+    # A docstring made of two literals: the Revises line edit takes the first one's closing
+    # quotes, and a string further down would end early, running what it held.
+    source = (
+        "\"\"\"m\nRevises: a1\"\"\" '''\n'''\n"
+        f'x = """\nopen({MARKER!r}, "w").close()\n#"""\n'
+        'down_revision = "a1"\n'
+    )
+    assert import_in_subprocess(tmp_path, source) == (0, False)
+    with pytest.raises(MergeError, match=r"^v/x.py: re-parenting would change more than"):
+        reparent(source, "v/x.py", ("a1",), ("b2",))

@@ -8,9 +8,19 @@
 `reparent` rewrites the parents of an existing revision file in place: only the `down_revision`
 value and the docstring's `Revises:` line change, everything else stays byte-identical.
 
-Pure apart from `new_revision_id` (random) and `creation_date` (the process's local time zone, as
-Alembic uses it). The repository's `script.py.mako` is rendered with Mako, which runs the Python
-the template contains: callers must pass a template from a trusted revision (the base branch).
+What the bot writes is data it controls. Revision ids and branch labels come from files of a
+pull request and end up in a docstring, in string literals (`"${up_revision}"` in a project's
+template), in comments, in the file name and in the commit message, so the few characters the
+bot accepts in them are listed (`check_revision_ids`, `plain_id_problem`) rather than the
+dangerous ones guessed; a message is reduced to one inert line (`one_line_message`). The result
+is then read back with `ast`: it must bind the four attributes Alembic reads to exactly the
+intended values, hold nothing at module level that runs code, and have the same syntax tree as
+the same template rendered with stand-in values, or nothing is written.
+
+Pure: the random revision id and the built-in template's text come in as arguments (the shell
+makes them); `creation_date` reads the process's local time zone, as Alembic does. The
+repository's `script.py.mako` is rendered with Mako, which runs the Python the template
+contains: callers must pass a template from a trusted revision (the base branch).
 """
 
 from __future__ import annotations
@@ -20,7 +30,6 @@ import io
 import posixpath
 import re
 import tokenize
-import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,17 +38,20 @@ from pathlib import PurePosixPath
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mako import exceptions as mako_exceptions
-from mako.template import Template
+from mako import exceptions as mako_exceptions  # type: ignore[import-untyped]
+from mako.template import Template  # type: ignore[import-untyped]
 
 from alembic_heads_bot.engine.model import Environment, Revision
-from alembic_heads_bot.templates import generic_template
 
 # Alembic's `_revision_illegal_chars` (script/revision.py): they are revision-range syntax.
 _ILLEGAL_REV_CHARS = ("@", "-", "+", ":")
 # Beyond Alembic: names its command line resolves specially, and path separators, which would
 # put the merge file somewhere else than `file_template` says.
 _RESERVED_REV_IDS = frozenset({"head", "heads", "base", "current"})
+# The characters the bot writes in revision ids and branch labels (see `plain_id_problem`).
+_ID_CHAR_RE = re.compile(r"[\w.]")
+_LABEL_CHAR_RE = re.compile(r"[\w.-]")
+_SHOWN_ID_LENGTH = 60
 _SLUG_RE = re.compile(r"\w+")
 # Alembic's `_only_source_rev_file` (script/base.py): files it would not load back.
 _UNLOADABLE_NAME_RE = re.compile(r"\.#|__init__")
@@ -109,9 +121,72 @@ class _NoConfig:
 # Identifiers, slugs, dates, paths
 
 
-def new_revision_id() -> str:
-    """A fresh id exactly as Alembic makes one (`util.rev_id`): 12 lowercase hex digits."""
-    return uuid.uuid4().hex[-12:]
+def plain_id_problem(value: str, *, label: bool = False) -> str | None:
+    """Why the bot will not write `value` as a revision id (or, with `label`, a branch label).
+
+    The rule: a non-empty string of word characters (`\\w`: letters and digits of any script,
+    and `_`) and `.`, starting with a word character; branch labels may also hold `-`.
+
+    Alembic generates ids of 12 lowercase hex digits (`util.rev_id`), and people write ids such
+    as `ae1027a6acf_add_users`, `0001` or `v1.2_users`, all of which pass. Alembic itself
+    refuses only `@ - + :` in ids (`_revision_illegal_chars`: revision-range syntax) and checks
+    nothing in labels, so it accepts ids that close a docstring (a quote, a line break), escape
+    a string (a backslash), start a comment (`#`), open an f-string field (`{`), or move a file
+    (`/`). Every such character is outside the rule, which the bot applies to each id and label
+    it writes into a file: quotes, backslashes, line breaks, control and other unprintable
+    characters, spaces, and punctuation Alembic never generates. `-` is kept out of ids as
+    Alembic keeps it out; a leading `.` or `-` (a hidden file name, an option) is refused too.
+    """
+    char = _LABEL_CHAR_RE if label else _ID_CHAR_RE
+    if not value:
+        return "is empty"
+    bad = sorted({c for c in value if not char.fullmatch(c)})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:8]) + (", ..." if len(bad) > 8 else "")
+        allowed = "letters, digits, '_', '.'" + (" and '-'" if label else "")
+        return f"has characters the bot never writes into a migration file ({shown}); use {allowed}"
+    if not _ID_CHAR_RE.fullmatch(value[0]) or value[0] == ".":
+        return f"starts with {value[0]!r}; start it with a letter, a digit or '_'"
+    return None
+
+
+def check_revision_ids(revisions: Iterable[Revision]) -> None:
+    """Refuse, naming the file and line, a revision whose id the bot would copy into a file but
+    that `plain_id_problem` rejects."""
+    for rev in revisions:
+        problem = plain_id_problem(rev.revision)
+        if problem is not None:
+            raise MergeError(
+                f"{_location(rev.path, rev.line_of('revision'))}: revision id "
+                f"{shown_id(rev.revision)} {problem}. Rename the revision (its `revision` and "
+                "the `down_revision` values that name it)."
+            )
+
+
+def shown_id(value: str) -> str:
+    """An id or label for a message: quoted with escapes, one line, cut when very long."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_ID_LENGTH else text[: _SHOWN_ID_LENGTH - 1] + "…"
+
+
+def _location(path: str, line: int | None) -> str:
+    where = path or "a revision file"
+    return f"{where} line {line}" if line else where
+
+
+def one_line_message(message: str) -> str:
+    """`message` as one line that cannot end or escape a string literal in the file.
+
+    Each run of line breaks, tabs, control and other unprintable characters becomes one space
+    (none at the ends), a backslash becomes `/` (it would escape the next character, or the
+    closing quote), and a run of three or more of the same quote becomes one (a docstring ends
+    at three). An ordinary message comes back unchanged, so the file stays `alembic merge`'s.
+    """
+    # "\n" is unprintable itself, so splitting on it splits on every unprintable run.
+    pieces = "".join(c if c.isprintable() else "\n" for c in message).split("\n")
+    text = " ".join(piece for piece in pieces if piece) if len(pieces) > 1 else message
+    text = text.replace("\\", "/")
+    return re.sub(r"\"{3,}|'{3,}", lambda match: match.group()[0], text)
 
 
 def slugify(message: str | None, truncate: int) -> str:
@@ -168,7 +243,21 @@ def merge_file_path(
     """
     directory = _version_directory(env, heads)
     name = _file_name(env, rev_id, message, create_date)
-    return str(PurePosixPath(directory) / name)
+    return _check_tree_path(str(PurePosixPath(directory) / name))
+
+
+def _check_tree_path(path: str) -> str:
+    """`path` if it is a plain tree path: relative, normalised, without `..` or unprintable
+    characters. The local `merge` writes it under the working tree and the fix commit puts it
+    in a git tree; either way it must not name a place outside the repository."""
+    parts = path.split("/")
+    if path.startswith("/") or any(p in ("", ".", "..") for p in parts) or not path.isprintable():
+        raise MergeError(
+            f"The merge file would go to {path!r}, which is not a plain path inside the "
+            "repository (it is absolute, or has '..', '.' or empty parts, or unprintable "
+            "characters); check version_locations, script_location and file_template"
+        )
+    return path
 
 
 def _version_locations(env: Environment) -> tuple[str, ...]:
@@ -261,14 +350,22 @@ def render_merge(
     message: str | None,
     create_date: datetime,
     template: str | bytes | None,
+    builtin_template: str | bytes,
     existing_ids: Collection[str],
+    branch_labels: tuple[str, ...] = (),
 ) -> MergeFile:
     """The merge migration `alembic merge --rev-id REV_ID -m MESSAGE <heads>` would write.
 
     `heads` in the order the merge lists them (for `merge heads`, Alembic's load order).
     `template` is the repository's `script.py.mako` from a trusted revision; pass its raw bytes
     so that Mako decodes it exactly as Alembic does (encoding comment, BOM, CRLF). None renders
-    Alembic 1.20.1's generic template. `message` None gives "merge heads <ids>".
+    `builtin_template` instead (the bot ships Alembic 1.20.1's generic template). `message` None
+    gives "merge heads <ids>". `branch_labels` are `alembic merge --branch-label` values.
+
+    Every id and label must pass `plain_id_problem` (a head's refusal names its file and line)
+    and the message is reduced by `one_line_message` (a note says when it changed). The file is
+    then read back (`_check_read_back`) and refused unless it is inert data around the intended
+    bindings.
 
     Like `alembic merge`, this does not pass `imports`/`upgrades`/`downgrades`; unlike it, the
     template's `config` is a stand-in that refuses any use (the bot never loads Alembic's
@@ -276,25 +373,72 @@ def render_merge(
     """
     parents = tuple(head.revision for head in heads)
     _check_rev_id(rev_id, existing_ids, parents)
+    check_revision_ids(heads)
+    _check_labels(branch_labels)
     if len(set(parents)) != len(parents):
         raise MergeError(f"Duplicate head revisions specified: {_listing(parents)}")
-    text_message = message if message is not None else _default_message(parents)
-    path = merge_file_path(env, heads, rev_id, text_message, create_date)
-    source = _template_source(env, template)
-    text = _render(
+    given = message if message is not None else _default_message(parents)
+    values = _Values(rev_id, parents, branch_labels, one_line_message(given))
+    path = merge_file_path(env, heads, rev_id, values.message, create_date)
+    source = _template_source(env, template, builtin_template)
+    text = _render_values(source, values, create_date)
+    _check_read_back(source, _encode(env, text), values, create_date)
+    notes = _notes(env, template)
+    if values.message != given:
+        notes += (_MESSAGE_NOTE,)
+    return MergeFile(path, text, rev_id, parents, notes)
+
+
+_MESSAGE_NOTE = (
+    "The message was reduced to one line for the file: line breaks, tabs and control "
+    "characters became spaces, backslashes became '/', and runs of three quotes became one."
+)
+
+
+@dataclass(frozen=True)
+class _Values:
+    """What the template receives from the user and the tree: the new id, its parents, its
+    branch labels and its message (all checked before they get here)."""
+
+    revision: str
+    parents: tuple[str, ...]
+    labels: tuple[str, ...]
+    message: str
+
+    def stand_ins(self) -> _Values:
+        """Values of the same shape (count, length, spaces) made only of letters."""
+        return _Values(
+            "r" * len(self.revision),
+            tuple(_letters(p, i) for i, p in enumerate(self.parents)),
+            tuple(_letters(label, i) for i, label in enumerate(self.labels)),
+            re.sub(r"\S", "m", self.message),
+        )
+
+
+def _letters(value: str, index: int) -> str:
+    return chr(ord("a") + index % 26) * len(value)
+
+
+def _check_labels(labels: tuple[str, ...]) -> None:
+    for label in labels:
+        problem = plain_id_problem(label, label=True)
+        if problem is not None:
+            raise MergeError(f"Branch label {shown_id(label)} {problem}")
+
+
+def _render_values(source: _Source, values: _Values, create_date: datetime) -> str:
+    return _render(
         source,
-        up_revision=str(rev_id),
-        down_revision=_as_scalar(parents),
-        branch_labels=None,
+        up_revision=str(values.revision),
+        down_revision=_as_scalar(values.parents),
+        branch_labels=values.labels or None,  # Alembic's util.to_tuple(branch_labels)
         depends_on=None,
         create_date=create_date,
         comma=_format_as_comma,
-        message=text_message,
+        message=values.message,
         refresh=True,
         config=_NoConfig(),
     )
-    _check_rendered(source, _encode(env, text), rev_id, parents, text_message)
-    return MergeFile(path, text, rev_id, parents, _notes(env, template))
 
 
 def _check_rev_id(rev_id: str, existing_ids: Collection[str], parents: tuple[str, ...]) -> None:
@@ -311,6 +455,9 @@ def _check_rev_id(rev_id: str, existing_ids: Collection[str], parents: tuple[str
             f"Revision identifier {rev_id!r} has a path separator, whitespace at its ends or an "
             "unprintable character; it would change where the file goes or how it is named"
         )
+    problem = plain_id_problem(rev_id)
+    if problem is not None:
+        raise MergeError(f"Revision identifier {shown_id(rev_id)} {problem}")
     if rev_id in _RESERVED_REV_IDS:
         raise MergeError(
             f"Revision identifier {rev_id!r} is a name Alembic's commands give a special meaning"
@@ -352,19 +499,27 @@ class _Source:
     where: str
 
 
-def _template_source(env: Environment, template: str | bytes | None) -> _Source:
+def _template_source(
+    env: Environment, template: str | bytes | None, builtin: str | bytes
+) -> _Source:
     if template is not None:
         return _Source(template, posixpath.join(env.script_location, "script.py.mako"))
-    return _Source(generic_template(), "the built-in generic template")
+    return _Source(builtin, "the built-in generic template")
 
 
 @cache
+def _compiled(source: _Source) -> Template:
+    """The template compiled once: the read-back check renders it a second time."""
+    return Template(text=source.content)
+
+
 def _render(source: _Source, **variables: object) -> str:
     """Mako as Alembic's `template_to_file` runs it: default Template options, render_unicode."""
     try:
-        return Template(text=source.content).render_unicode(**variables)
+        text: str = _compiled(source).render_unicode(**variables)
     except Exception as err:  # a template is arbitrary code: any failure is the template's
         raise MergeError(_template_failure(source, err)) from None
+    return text
 
 
 def _template_failure(source: _Source, err: Exception) -> str:
@@ -400,29 +555,213 @@ def _encode(env: Environment, text: str) -> bytes:
         ) from None
 
 
-def _check_rendered(
-    source: _Source, encoded: bytes, rev_id: str, parents: tuple[str, ...], message: str
-) -> None:
-    """Refuse a file that would not load back as the intended revision.
+# --------------------------------------------------------------------------------------------
+# Reading the rendered file back
 
-    The bytes are parsed as Python will read them, so a file in a non-UTF-8 output_encoding
-    without an encoding declaration is caught too.
+_BINDINGS = ("revision", "down_revision", "branch_labels", "depends_on")
+
+
+def _check_read_back(
+    source: _Source, encoded: bytes, values: _Values, create_date: datetime
+) -> None:
+    """Refuse a file that would not load back as the intended revision, or whose import could
+    run anything.
+
+    1. The bytes parse as Python will read them, so a file in a non-UTF-8 output_encoding
+       without an encoding declaration is caught too.
+    2. `revision`, `down_revision`, `branch_labels` and `depends_on` are each bound once, by a
+       plain top-level assignment of a literal reading exactly the intended value; the last
+       two may be missing when they are empty (Alembic reads them with a None default).
+    3. Module level holds only what runs no code when imported (`_statement_problem`): the
+       docstring, imports, function definitions and assignments of literals. Function bodies
+       run only when Alembic migrates, and the template (from a trusted revision) wrote them.
+    4. The same template filled with stand-in values (letters, same lengths and counts) gives
+       the same syntax tree once string contents are set aside: wherever the template puts an
+       id, a label or the message, it stays text and never becomes code.
     """
+    where = f"The merge file rendered from {source.where}"
     try:
         module = _parse(encoded)
     except SyntaxError as err:
         raise MergeError(
-            f"The merge file rendered from {source.where} is not valid Python "
-            f"(line {err.lineno}: {err.msg}).{_syntax_hint(encoded, message)}"
+            f"{where} is not valid Python "
+            f"(line {err.lineno}: {err.msg}).{_syntax_hint(encoded, values.message)}"
         ) from None
-    for name, expected in (("revision", (rev_id,)), ("down_revision", parents)):
-        binding = _last_binding(module, name)
-        found = _literal_ids(binding.value) if isinstance(binding, _Found) else None
-        if found != expected:
+    _check_bindings(where, module, values)
+    for index, stmt in enumerate(module.body):
+        problem = _statement_problem(stmt, first=index == 0)
+        if problem is not None:
             raise MergeError(
-                f"The merge file rendered from {source.where} does not bind {name} to a literal "
-                f"reading {_listing(expected) or 'None'}, so the revision could not be read back"
+                f"{where} has {problem} at module level (line {_first_line(stmt)}), which would "
+                "run when Alembic imports it. The bot writes only a docstring, imports, function "
+                "definitions and literal assignments there, so it wrote nothing."
             )
+    _check_same_shape(where, module, _stand_in_module(source, values, create_date))
+
+
+def _check_bindings(where: str, module: ast.Module, values: _Values) -> None:
+    expected = {
+        "revision": (values.revision,),
+        "down_revision": values.parents,
+        "branch_labels": values.labels,
+        "depends_on": (),
+    }
+    for name in _BINDINGS:
+        statements = [s for s, _ in _module_statements(module.body, top=True) if _binds(s, name)]
+        want = expected[name]
+        if not statements and name in ("branch_labels", "depends_on") and not want:
+            continue  # Alembic reads a missing one as None
+        value = _only_assignment(module, statements, name)
+        found = _literal_ids(value) if value is not None else None
+        if name == "revision" and value is not None and not _is_str(value):
+            found = None  # Alembic needs the id itself, not a tuple holding it
+        if found != want:
+            lines = ", ".join(str(_line(s)) for s in statements)
+            raise MergeError(
+                f"{where} does not bind {name} to a literal reading {_listing(want) or 'None'}, "
+                "so the revision could not be read back"
+                + (f" (it binds it at line {lines})" if statements else "")
+            )
+
+
+def _only_assignment(module: ast.Module, statements: list[ast.AST], name: str) -> ast.expr | None:
+    """The value of the one plain top-level `name = ...` binding `name`, else None."""
+    if len(statements) != 1:
+        return None
+    binding = _last_binding(module, name)
+    return binding.value if isinstance(binding, _Found) else None
+
+
+def _statement_problem(stmt: ast.stmt, *, first: bool) -> str | None:
+    """What in a module-level statement runs code when the file is imported, or None."""
+    if isinstance(stmt, ast.Expr):
+        return None if first and _is_str(stmt.value) else "an expression statement"
+    if isinstance(stmt, (ast.Import, ast.Pass)):
+        return None
+    if isinstance(stmt, ast.ImportFrom):
+        return "a star import" if any(a.name == "*" for a in stmt.names) else None
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _function_problem(stmt)
+    if isinstance(stmt, ast.Assign):
+        plain = len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        return None if plain and _is_literal(stmt.value) else "an assignment of a non-literal"
+    if isinstance(stmt, ast.AnnAssign):
+        if not (isinstance(stmt.target, ast.Name) and stmt.value and _is_literal(stmt.value)):
+            return "an annotated assignment of a non-literal"
+        return None if _is_inert_annotation(stmt.annotation) else "an annotation that computes"
+    if _is_type_checking_imports(stmt):
+        return None
+    return f"a `{type(stmt).__name__}` statement"
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    """The statement's first line, its decorators included."""
+    decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+    return min([stmt.lineno, *(decorator.lineno for decorator in decorators)])
+
+
+def _function_problem(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """Decorators, defaults and annotations are evaluated when the `def` runs, at import."""
+    if func.decorator_list:
+        return "a decorated function"
+    args = func.args
+    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    if not all(_is_literal(default) for default in defaults):
+        return "a function default that is not a literal"
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+    annotations = [p.annotation for p in params if p is not None and p.annotation is not None]
+    if func.returns is not None:
+        annotations.append(func.returns)
+    if not all(_is_inert_annotation(annotation) for annotation in annotations):
+        return "a function annotation that computes"
+    return None
+
+
+def _is_literal(node: ast.expr) -> bool:
+    """A constant or a container of constants: evaluating it calls nothing."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return all(_is_literal(elt) for elt in node.elts)
+    if isinstance(node, ast.Dict):
+        keys_plain = all(key is not None and _is_literal(key) for key in node.keys)
+        return keys_plain and all(_is_literal(value) for value in node.values)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float)
+    return False
+
+
+def _is_inert_annotation(node: ast.expr) -> bool:
+    """Names, dotted names, subscripts and `|` unions of them (`Union[str, None]`,
+    `str | Sequence[str] | None`): no call, no comprehension, no walrus."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return _is_inert_annotation(node.value)
+    if isinstance(node, ast.Subscript):
+        return _is_inert_annotation(node.value) and _is_inert_annotation(node.slice)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_is_inert_annotation(elt) for elt in node.elts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _is_inert_annotation(node.left) and _is_inert_annotation(node.right)
+    return False
+
+
+def _is_type_checking_imports(stmt: ast.stmt) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`) holding only imports, without `else`."""
+    if not isinstance(stmt, ast.If) or stmt.orelse:
+        return False
+    test = stmt.test
+    named = (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+    return named and all(
+        _statement_problem(inner, first=False) is None
+        and isinstance(inner, (ast.Import, ast.ImportFrom))
+        for inner in stmt.body
+    )
+
+
+def _stand_in_module(source: _Source, values: _Values, create_date: datetime) -> ast.Module:
+    why = "rendering the template again with stand-in values, to check that the ids and the "
+    try:
+        return _parse(_render_values(source, values.stand_ins(), create_date))
+    except MergeError as err:
+        raise MergeError(f"{err} (while {why}message cannot change its code)") from None
+    except SyntaxError as err:
+        raise MergeError(
+            f"{source.where} gives invalid Python (line {err.lineno}: {err.msg}) when {why}"
+            "message cannot change its code; the bot wrote nothing"
+        ) from None
+
+
+def _check_same_shape(where: str, module: ast.Module, stand_in: ast.Module) -> None:
+    ours, theirs = module.body, stand_in.body
+    for index in range(max(len(ours), len(theirs))):
+        mine = ours[index] if index < len(ours) else None
+        other = theirs[index] if index < len(theirs) else None
+        if mine is None or other is None or _shape(mine) != _shape(other):
+            line = _line(mine) if mine is not None else _line(ours[-1]) if ours else 1
+            raise MergeError(
+                f"{where} has other code at line {line} than the same template filled with "
+                "stand-in values: an id, a label or the message would become code, not text, "
+                "so the bot wrote nothing"
+            )
+
+
+def _shape(node: object, *, strings: bool = False, hidden: frozenset[int] = frozenset()) -> object:
+    """A syntax tree as nested tuples, without positions. The contents of string and bytes
+    constants are left out unless `strings`; nodes whose `id` is in `hidden` are left out."""
+    if isinstance(node, ast.AST) and id(node) in hidden:
+        return "..."
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and not strings:
+        return ("Constant", type(node.value).__name__, node.kind)
+    if isinstance(node, ast.AST):
+        fields = (getattr(node, field, None) for field in node._fields)
+        return (type(node).__name__, *(_shape(f, strings=strings, hidden=hidden) for f in fields))
+    if isinstance(node, list):
+        return tuple(_shape(item, strings=strings, hidden=hidden) for item in node)
+    return node
 
 
 def _syntax_hint(encoded: bytes, message: str) -> str:
@@ -437,8 +776,8 @@ def _syntax_hint(encoded: bytes, message: str) -> str:
         )
     if any(char in message for char in "\\\"'"):
         return (
-            " The message has quotes or a backslash, which end or break the docstring; "
-            "change the message."
+            " The message has quotes or a backslash, which end or break a string in the "
+            "template; change the message."
         )
     return ""
 
@@ -645,13 +984,17 @@ def reparent(
             f"{path} line {value.lineno}: down_revision is {_listing(current) or 'None'}, not "
             f"{_listing(old_parents) or 'None'}; the file changed since it was read"
         )
+    for parent in new_parents:
+        problem = plain_id_problem(parent)
+        if problem is not None:
+            raise MergeError(f"{path}: the new parent {shown_id(parent)} {problem}")
     _check_no_self_loop(module, path, new_parents)
     offsets = _Offsets(body)
     quote = _quote_style(body, offsets, value, module)
     edits = [(*offsets.span(value), _render_parents(body, offsets, value, new_parents, quote))]
     edits.extend(_revises_edit(body, offsets, module, new_parents))
     edited = _apply(body, edits)
-    _check_reparented(edited, path, new_parents)
+    _check_reparented(module, value, edited, path, new_parents)
     return bom + edited
 
 
@@ -781,12 +1124,30 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
-def _check_reparented(text: str, path: str, parents: tuple[str, ...]) -> None:
-    """The edit must read back as the new parents; anything else is a bug to report, not ship."""
+def _check_reparented(
+    before: ast.Module, old_value: ast.expr, text: str, path: str, parents: tuple[str, ...]
+) -> None:
+    """The edit must read back as the new parents and change nothing else the file does: the
+    same syntax tree, string contents included, apart from down_revision's value and the
+    docstring. Anything else is a bug to report, not ship."""
     try:
-        binding = _last_binding(_parse(text), "down_revision")
+        after = _parse(text)
     except SyntaxError as err:
         raise MergeError(f"{path}: re-parenting produced invalid Python ({err.msg})") from None
+    binding = _last_binding(after, "down_revision")
     found = _literal_ids(binding.value) if isinstance(binding, _Found) else None
-    if found != tuple(parents):
+    if not isinstance(binding, _Found) or found != tuple(parents):
         raise MergeError(f"{path}: re-parenting did not produce down_revision {parents!r}")
+    if _edited_shape(before, old_value) != _edited_shape(after, binding.value):
+        raise MergeError(
+            f"{path}: re-parenting would change more than down_revision and the docstring's "
+            "Revises line, so the bot left the file alone"
+        )
+
+
+def _edited_shape(module: ast.Module, value: ast.expr) -> object:
+    hidden = {id(value)}
+    first = module.body[0] if module.body else None
+    if isinstance(first, ast.Expr) and _is_str(first.value):
+        hidden.add(id(first.value))
+    return _shape(module, strings=True, hidden=frozenset(hidden))

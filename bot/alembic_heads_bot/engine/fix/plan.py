@@ -26,8 +26,8 @@ from alembic_heads_bot.engine.analysis import (
 from alembic_heads_bot.engine.bot_config import load_bot_config
 from alembic_heads_bot.engine.fix.mergefile import (
     MergeError,
+    check_revision_ids,
     creation_date,
-    new_revision_id,
     render_merge,
     reparent,
 )
@@ -50,6 +50,21 @@ class FixRequest:
 
 
 @dataclass(frozen=True)
+class FixInputs:
+    """What the shell gives the planning so that it stays pure and repeatable.
+
+    `now` is the UTC instant of the merge's Create Date; `rev_id` a fresh revision id, used
+    when the request names none (the shell makes it as Alembic's `util.rev_id` does);
+    `builtin_template` the text of the template the bot ships (Alembic's generic one), used
+    when the environment has no script.py.mako.
+    """
+
+    now: datetime
+    rev_id: str
+    builtin_template: bytes
+
+
+@dataclass(frozen=True)
 class FileChange:
     """A file the fix writes: a new merge migration, or an edited revision."""
 
@@ -66,7 +81,7 @@ def plan_fix(
     verdict: Verdict | None,
     base_tree: Tree | None,
     base_label: str,
-    now: datetime,
+    inputs: FixInputs,
     *,
     merged: bool = False,
 ) -> list[FileChange]:
@@ -75,6 +90,7 @@ def plan_fix(
     `verdict` judges the branch against its base (None when no base is known); `base_tree` is
     the base tip, whose script.py.mako and bot configuration are trusted. `merged` says that
     `tree` already holds the base (the merge of the two), so no base head can be missing.
+    Every path a change names is a plain path inside `tree`, not below a file or link of it.
     """
     bot_config, _ = load_bot_config(base_tree or tree)
     scan = scan_tree(tree, env=request.env, bot_config=bot_config)
@@ -87,7 +103,7 @@ def plan_fix(
     for env_scan, env_verdict in zip(scan.environments, local.environments, strict=True):
         plan = env_verdict.merge_plan
         if plan is not None:
-            changes.append(_merge(env_scan, plan, request, base_tree, tree, now))
+            changes.append(_merge(env_scan, plan, request, base_tree, tree, inputs))
     return changes
 
 
@@ -109,7 +125,7 @@ def _merge(
     request: FixRequest,
     base_tree: Tree | None,
     own_tree: Tree,
-    now: datetime,
+    inputs: FixInputs,
 ) -> FileChange:
     env, graph = env_scan.environment, env_scan.graph
     template, notes = _template(env, base_tree, own_tree)
@@ -117,19 +133,36 @@ def _merge(
         merge = render_merge(
             env,
             [graph.revisions[h] for h in plan.heads],
-            rev_id=request.rev_id or new_revision_id(),
+            rev_id=request.rev_id or inputs.rev_id,
             message=request.message,
-            create_date=creation_date(env, now),
+            create_date=creation_date(env, inputs.now),
             template=template,
+            builtin_template=inputs.builtin_template,
             existing_ids=set(graph.revisions),
         )
     except MergeError as exc:
         raise FixRefused(f"[{env.name}] {exc}") from exc
     if merge.path in own_tree.paths():
         raise FixRefused(f"[{env.name}] {merge.path} exists already; pass another --rev-id")
+    _refuse_below_a_file(own_tree, merge.path, env.name)
     extra = (plan.note,) if plan.note else ()
     content = merge.text.encode(env.output_encoding)
     return FileChange(merge.path, content, True, merge.revision, (*notes, *merge.notes, *extra))
+
+
+def _refuse_below_a_file(tree: Tree, path: str, env_name: str) -> None:
+    """A directory of the new file that the tree holds as a file or a symbolic link would put
+    the file elsewhere (through the link, possibly outside the repository) or fail."""
+    parts = path.split("/")
+    paths = tree.paths()
+    for end in range(1, len(parts)):
+        prefix = "/".join(parts[:end])
+        if prefix in paths:
+            kind = "a symbolic link" if tree.link(prefix) is not None else "a file"
+            raise FixRefused(
+                f"[{env_name}] {prefix} is {kind} in the tree, so {path} cannot be written "
+                "below it; the bot writes merge files only into real directories"
+            )
 
 
 def _template(env: Environment, base: Tree | None, own: Tree) -> tuple[bytes | None, list[str]]:
@@ -187,6 +220,7 @@ def _reparent_head(
     rev = graph.revisions[first]
     new_parents = head.collides_with
     try:
+        check_revision_ids(graph.revisions[p] for p in new_parents if p in graph.revisions)
         source = tree.read(rev.path).decode("utf-8")
         edited = reparent(source, rev.path, rev.down_revision, new_parents)
     except UnicodeDecodeError:
