@@ -38,8 +38,8 @@ from pathlib import PurePosixPath
 from typing import NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mako import exceptions as mako_exceptions  # type: ignore[import-untyped]
-from mako.template import Template  # type: ignore[import-untyped]
+from mako import exceptions as mako_exceptions
+from mako.template import Template
 
 from alembic_heads_bot.engine.model import Environment, Revision
 
