@@ -14,6 +14,7 @@ from alembic_heads_bot.adapters.disk import DiskTree
 from alembic_heads_bot.app.fix_inputs import fix_inputs
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.fix.plan import FixRefused, FixRequest, plan_fix
+from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.tree import Tree
 
 
@@ -36,7 +37,9 @@ def fix_working_tree(
     the base tip, whose script.py.mako is trusted. Every target is checked before anything is
     written: one outside the repository, or a new file that exists, refuses the whole fix.
     """
-    changes = plan_fix(DiskTree(root), request, verdict, base_tree, base_label, fix_inputs())
+    tree = DiskTree(root)
+    judged = judge_alone(tree, Options(env=request.env), config_from=base_tree)
+    changes = plan_fix(tree, request, judged, verdict, base_tree, base_label, fix_inputs())
     targets = [_target(root, change.path) for change in changes]
     for change, target in zip(changes, targets, strict=True):
         if change.created and (target.exists() or target.is_symlink()):

@@ -158,7 +158,7 @@ def fix_pull_request(
     head_ref = f"refs/pull/{number}/head" if fork else f"refs/heads/{pull.head.ref}"
     local = replace(ctx, target=Target("issue_comment", pull.base.ref, head_ref, number, None))
     for attempt in (1, 2):
-        result = evaluate(local)
+        result = evaluate(local, request.env)
         outcome = _fix_once(local, session, result, request, pull.head.ref if not fork else None)
         if outcome is not None:
             return outcome
@@ -185,7 +185,7 @@ def _fix_once(
         return Outcome(
             EXIT_FAILED, "confused", conflict_reply(verdict.conflicts, target.base_branch)
         )
-    if not _needs_fix(verdict, request.env):
+    if not _needs_fix(verdict):
         return Outcome(EXIT_OK, "+1", "Nothing to merge: one head per stream once merged.")
     merges_base = verdict.commits.merge_base != result.base_sha
     try:
@@ -212,11 +212,10 @@ def _fix_once(
     return _after_commit(ctx, session, sha, changes, merges_base)
 
 
-def _needs_fix(verdict: Verdict, env: str | None) -> bool:
-    return any(
-        e.merge_plan is not None and e.new_heads and env in (None, e.name)
-        for e in verdict.environments
-    )
+def _needs_fix(verdict: Verdict) -> bool:
+    """Whether an environment the verdict judged (the one `--env` chose, or all) has a new
+    head to join."""
+    return any(e.merge_plan is not None and e.new_heads for e in verdict.environments)
 
 
 def _plan(
@@ -227,7 +226,8 @@ def _plan(
     with open_repo(ctx.repository) as repo:
         merged = GitTree(repo, verdict.commits.merged_tree)
         base = GitTree(repo, base_sha)
-        return plan_fix(merged, request, verdict, base, base_branch, fix_inputs(), merged=True)
+        inputs = fix_inputs()
+        return plan_fix(merged, request, verdict, verdict, base, base_branch, inputs, merged=True)
 
 
 def _writer(ctx: ActionContext, session: Session) -> Repository:

@@ -93,8 +93,9 @@ def handle(ctx: ActionContext, publish: Publisher | None) -> int:
     return result.exit_code
 
 
-def evaluate(ctx: ActionContext, databases: DatabaseReader | None = None) -> ActionResult:
-    """Fetch the base tip and the head, judge the merge. Raises CannotJudge."""
+def evaluate(ctx: ActionContext, env: str | None = None) -> ActionResult:
+    """Fetch the base tip and the head, judge the merge (of environment `env` only, when
+    given). Raises CannotJudge, e.g. when `env` names no environment."""
     target = ctx.target
     assert target is not None, "evaluate runs only for an event with a target"
     git = ctx.git
@@ -108,7 +109,8 @@ def evaluate(ctx: ActionContext, databases: DatabaseReader | None = None) -> Act
         BASE_REF,
         HEAD_REF,
         config=ctx.settings.config,
-        databases=databases if databases is not None else DatabaseReader(ctx.environ),
+        env=env,
+        databases=DatabaseReader(ctx.environ),
     )
     commits = verdict.commits or Commits()
     return result_for(ctx, verdict, target.sides, commits.base or "", commits.head or "")

@@ -87,7 +87,7 @@ from typing import Literal
 from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.deployed import DatabaseState, applied, still_to_run, unknown
 from alembic_heads_bot.engine.graph import Graph, build_graph
-from alembic_heads_bot.engine.model import Problem, Revision, Rule, RulePolicy
+from alembic_heads_bot.engine.model import Environment, Problem, Revision, Rule, RulePolicy
 from alembic_heads_bot.engine.scan import EnvironmentScan, TreeScan
 
 Mode = Literal["pull-request", "tree"]
@@ -295,7 +295,9 @@ class EnvironmentVerdict(_Ruled):
     conflicts: tuple[str, ...]
     notes: tuple[str, ...]
     databases: tuple[DatabaseFinding, ...] = ()
-    # The merged tree's graph, for reports that draw it; not part of the JSON.
+    # The merged tree's environment and graph, for reports that draw it and for the fix; not
+    # part of the JSON.
+    environment: Environment | None = field(default=None, compare=False, repr=False)
     graph: Graph | None = field(default=None, compare=False, repr=False)
     # Revision -> the named databases that applied it (for diagrams and the rebase refusal).
     applied_in: Mapping[str, tuple[str, ...]] = field(
@@ -504,6 +506,7 @@ def _judge_environment(
         conflicts=env_conflicts,
         notes=_notes(env_conflicts, base_unexplained, unexplained, pull_request),
         databases=tuple(_database(state, graph, done, added) for state in sides.databases),
+        environment=sides.merged.environment,
         graph=graph,
         applied_in=applied_in,
     )

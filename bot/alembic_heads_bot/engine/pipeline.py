@@ -93,10 +93,16 @@ def judge_pull_request(
     )
 
 
-def judge_alone(tree: Tree, options: Options, cache: ParseCache | None = None) -> Verdict:
+def judge_alone(
+    tree: Tree,
+    options: Options,
+    cache: ParseCache | None = None,
+    config_from: Tree | None = None,
+) -> Verdict:
     """The verdict on one tree with no base to compare with: any unexplained second head, or
-    any error, fails. Its own bot config is the only one there is."""
-    bot_config, config_problems = load_bot_config(tree)
+    any error, fails. The bot config is the tree's own, or `config_from`'s (a base tip, which
+    the tree must not be able to relax)."""
+    bot_config, config_problems = load_bot_config(config_from or tree)
     scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
     scan = _with(scanner.scan(tree, options.env), config_problems)
     states = _databases(options, bot_config, scan)

@@ -21,6 +21,7 @@ from alembic_heads_bot.engine.fix.plan import (
     FixRequest,
     plan_fix,
 )
+from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.scan import scan_tree
 from alembic_heads_bot.templates import generic_template
 from memtree import MemoryTree
@@ -71,13 +72,21 @@ class PullRequest:
     def fix_merged(
         self, request: FixRequest = DEFAULT, on: MemoryTree | None = None
     ) -> list[FileChange]:
-        """The fix on the merged tree, as `/merge-heads` computes it."""
+        """The fix on the merged tree, as `/merge-heads` computes it: the pull request's verdict
+        judges the merged tree (a tree given `on` is judged alone, with the base's config)."""
+        judged = self.verdict if on is None else self.alone(on, request)
         target = on or self.merged
-        return plan_fix(target, request, self.verdict, self.base, "main", INPUTS, merged=True)
+        return plan_fix(
+            target, request, judged, self.verdict, self.base, "main", INPUTS, merged=True
+        )
 
     def fix_branch(self, request: FixRequest = DEFAULT) -> list[FileChange]:
         """The fix on the branch itself, as the local `merge` computes it."""
-        return plan_fix(self.head, request, self.verdict, self.base, "main", INPUTS)
+        judged = self.alone(self.head, request)
+        return plan_fix(self.head, request, judged, self.verdict, self.base, "main", INPUTS)
+
+    def alone(self, target: MemoryTree, request: FixRequest) -> Verdict:
+        return judge_alone(target, Options(env=request.env), config_from=self.base)
 
 
 def bindings(change: FileChange) -> dict[str, object]:
@@ -218,7 +227,8 @@ def test_the_rebase_strategy_on_the_merged_tree_needs_no_rebase_note() -> None:
 def test_the_rebase_strategy_needs_the_base() -> None:
     pull_request = PullRequest()
     with pytest.raises(FixRefused, match=r"^--strategy rebase needs the base branch: pass --base"):
-        plan_fix(pull_request.head, FixRequest(strategy="rebase"), None, None, "", INPUTS)
+        judged = pull_request.alone(pull_request.head, DEFAULT)
+        plan_fix(pull_request.head, FixRequest(strategy="rebase"), judged, None, None, "", INPUTS)
 
 
 def test_the_rebase_strategy_refuses_a_hostile_base_head_with_its_file_and_line() -> None:

@@ -21,9 +21,7 @@ from alembic_heads_bot.engine.analysis import (
     MergePlan,
     NewHead,
     Verdict,
-    judge_tree,
 )
-from alembic_heads_bot.engine.bot_config import load_bot_config
 from alembic_heads_bot.engine.fix.mergefile import (
     MergeError,
     check_revision_ids,
@@ -33,7 +31,6 @@ from alembic_heads_bot.engine.fix.mergefile import (
 )
 from alembic_heads_bot.engine.graph import Graph
 from alembic_heads_bot.engine.model import Environment
-from alembic_heads_bot.engine.scan import EnvironmentScan, scan_tree
 from alembic_heads_bot.engine.tree import Tree
 
 
@@ -78,33 +75,34 @@ class FileChange:
 def plan_fix(
     tree: Tree,
     request: FixRequest,
-    verdict: Verdict | None,
+    judged: Verdict,
+    comparison: Verdict | None,
     base_tree: Tree | None,
     base_label: str,
     inputs: FixInputs,
     *,
     merged: bool = False,
 ) -> list[FileChange]:
-    """The changes that fix every environment of `tree` (or `request.env`) that needs it.
+    """The changes that fix every environment of `judged` that needs it.
 
-    `verdict` judges the branch against its base (None when no base is known); `base_tree` is
-    the base tip, whose script.py.mako and bot configuration are trusted. `merged` says that
-    `tree` already holds the base (the merge of the two), so no base head can be missing.
-    Every path a change names is a plain path inside `tree`, not below a file or link of it.
+    `judged` is the pipeline's verdict on `tree` itself (the environments `request.env`
+    selects): its merge plans say what to join, its graphs what there is. `comparison` judges
+    the branch against its base (None when no base is known; for a pull request's merged tree
+    it is `judged` itself); `base_tree` is the base tip, whose script.py.mako is trusted.
+    `merged` says that `tree` already holds the base (the merge of the two), so no base head
+    can be missing. Every path a change names is a plain path inside `tree`, not below a file
+    or link of it.
     """
-    bot_config, _ = load_bot_config(base_tree or tree)
-    scan = scan_tree(tree, env=request.env, bot_config=bot_config)
+    environments = [env for env in judged.environments if env.environment and env.graph]
     if request.strategy == "rebase":
-        return _rebase(tree, scan.environments, verdict, "" if merged else base_label)
+        return _rebase(tree, environments, comparison, "" if merged else base_label)
     if not merged:
-        _refuse_stale(verdict, request.env, base_label)
-    local = judge_tree(scan, bot_config.policy)
-    changes = []
-    for env_scan, env_verdict in zip(scan.environments, local.environments, strict=True):
-        plan = env_verdict.merge_plan
-        if plan is not None:
-            changes.append(_merge(env_scan, plan, request, base_tree, tree, inputs))
-    return changes
+        _refuse_stale(comparison, request.env, base_label)
+    return [
+        _merge(env, env.merge_plan, request, base_tree, tree, inputs)
+        for env in environments
+        if env.merge_plan is not None
+    ]
 
 
 def _refuse_stale(verdict: Verdict | None, env: str | None, base_label: str) -> None:
@@ -120,14 +118,15 @@ def _refuse_stale(verdict: Verdict | None, env: str | None, base_label: str) -> 
 
 
 def _merge(
-    env_scan: EnvironmentScan,
+    judged: EnvironmentVerdict,
     plan: MergePlan,
     request: FixRequest,
     base_tree: Tree | None,
     own_tree: Tree,
     inputs: FixInputs,
 ) -> FileChange:
-    env, graph = env_scan.environment, env_scan.graph
+    env, graph = judged.environment, judged.graph
+    assert env is not None and graph is not None  # plan_fix keeps only judged environments
     template, notes = _template(env, base_tree, own_tree)
     try:
         merge = render_merge(
@@ -187,17 +186,21 @@ def _read(tree: Tree, path: str) -> bytes | None:
 
 
 def _rebase(
-    tree: Tree, scans: Sequence[EnvironmentScan], verdict: Verdict | None, base_label: str
+    tree: Tree,
+    judged: Sequence[EnvironmentVerdict],
+    comparison: Verdict | None,
+    base_label: str,
 ) -> list[FileChange]:
-    if verdict is None:
+    if comparison is None:
         raise FixRefused("--strategy rebase needs the base branch: pass --base")
+    graphs = {env.name: env.graph for env in judged if env.graph is not None}
     written = []
-    for env_verdict in verdict.environments:
-        scan = next((s for s in scans if s.environment.name == env_verdict.name), None)
-        if scan is None or not env_verdict.new_heads:
+    for env_verdict in comparison.environments:
+        graph = graphs.get(env_verdict.name)
+        if graph is None or not env_verdict.new_heads:
             continue
         for head in env_verdict.new_heads:
-            written.append(_reparent_head(tree, scan.graph, env_verdict, head, base_label))
+            written.append(_reparent_head(tree, graph, env_verdict, head, base_label))
     return written
 
 
