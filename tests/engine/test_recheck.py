@@ -150,5 +150,5 @@ def test_the_note_links_each_commit_and_its_pull_request_and_says_how_to_fix_it(
     )
     assert arrival_note("main", [], URL) is None
     without = arrival_note("a`b", [Arrival("c", SHA, None)], URL, command=None)
-    assert without is not None and without.startswith("`a'b` moved on")
+    assert without is not None and without.startswith("``a`b`` moved on")
     assert without.endswith("To fix it, merge the heads as shown below.")

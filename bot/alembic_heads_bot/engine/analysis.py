@@ -87,6 +87,7 @@ from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.deployed import DatabaseState, applied, still_to_run, unknown
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.model import Problem, Revision
+from alembic_heads_bot.engine.report.escape import shell_command
 from alembic_heads_bot.engine.scan import EnvironmentScan, TreeScan
 
 PULL_REQUEST_RULES = ("new-heads", "new-branch-points", "problems", "hazards", "applied-revisions")
@@ -636,7 +637,7 @@ def _merge_plan(sides: _Sides, unexplained: tuple[str, ...]) -> MergePlan | None
         )
     if not reasons:
         return MergePlan(name, heads, missing_on_head=missing)
-    command = f"alembic merge {' '.join(heads)}"
+    command = shell_command(["alembic", "merge", *heads])
     note = f"Run `{command}`, not `alembic merge heads`: {'; '.join(reasons)}."
     return MergePlan(name, heads, note, missing)
 

@@ -50,7 +50,7 @@ def test_a_new_comment_is_opened_only_when_there_is_something_to_say(tmp_path: P
 
 
 def test_the_marker_keeps_odd_status_names_inside_the_html_comment() -> None:
-    assert marker("db --> x") == "<!-- alembic-heads-bot:comment=db_--_x -->"
+    assert marker("db --> x") == "<!-- alembic-heads-bot:comment=db_-_x -->"
 
 
 def test_a_report_too_long_for_a_comment_drops_diagrams_then_details_then_is_cut(
