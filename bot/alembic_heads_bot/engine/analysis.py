@@ -416,7 +416,7 @@ def judge_tree(
     )
     problems = _flag(scan.problems, None, policy)
     rules = _roll_up(TREE_RULES, environments, problems, policy)
-    notes = _unplaced_notes(databases, {e.name for e in environments})
+    notes = tuple(_unplaced_notes(databases, {e.name for e in environments}))
     return Verdict("tree", commits, environments, problems, (), (), rules, notes)
 
 

@@ -107,9 +107,11 @@ def _continues(previous: str, ch: str, indicators: int) -> bool:
         return ch == "\n"
     if ch in "\r\n" or unicodedata.category(previous) in ("Cc", "Zl", "Zp"):
         return False
-    if previous == "\u200d" or code == 0x200D:  # a zero-width joiner joins both neighbours
+    if previous == "\u200d" or code in (0x200C, 0x200D):  # zero-width (non-)joiners
         return True
     if unicodedata.category(ch) in ("Mn", "Me", "Mc"):  # combining marks, variation selectors
+        return True
+    if code in (0xFF9E, 0xFF9F):  # halfwidth katakana sound marks
         return True
     if 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F:  # skin tones, flag tags
         return True
@@ -254,13 +256,16 @@ def table_cell(markdown: str) -> str:
 
 
 # Everything but these is percent-encoded in a link's destination: spaces, parentheses, angle
-# brackets and backslashes would end it or change it. `%` stays so an encoded URL stays as is.
+# brackets and backslashes would end it or change it. A `%` that starts an escape stays, so an
+# encoded URL stays as it is; any other `%` is encoded.
 _URL_SAFE = ":/?#[]@!$&'*+,;=%-._~"
+_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def markdown_link(label: str, url: str) -> str:
-    """A Markdown link: `label` is Markdown made by `inline_code` or `link_text`."""
-    return f"[{label}]({quote(url, safe=_URL_SAFE)})"
+    """A Markdown link: `label` is Markdown made by `inline_code` or `link_text`, `url` one the
+    bot built (its path may hold a file name)."""
+    return f"[{label}]({quote(_BARE_PERCENT.sub('%25', url), safe=_URL_SAFE)})"
 
 
 def code_block(text: str, language: str = "") -> str:

@@ -288,7 +288,7 @@ def _environment_markdown(
         lines += [
             "| | heads |\n|---|---|",
             _row(f"on {inline_code(sides.base)}", code_list(env.base_heads)),
-            _row("after the merge", code_list(env.heads)),
+            _row("after the merge", code_list(env.heads)) + "\n",  # the table ends here
         ]
     else:
         lines.append(f"Heads: {code_list(env.heads)}")
@@ -299,7 +299,7 @@ def _environment_markdown(
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines.append(_fix_markdown(env.merge_plan, sides, command))
     if env.databases:
-        lines.append(_databases_markdown(env.databases, sides))
+        lines.append("\n" + _databases_markdown(env.databases, sides))  # a table of its own
     return "\n".join(lines)
 
 
