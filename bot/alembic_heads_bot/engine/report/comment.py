@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from alembic_heads_bot.engine.analysis import Verdict
-from alembic_heads_bot.engine.report.escape import cut, html_comment_text, markdown_link
+from alembic_heads_bot.engine.report.escape import boundary, html_comment_text, markdown_link
 from alembic_heads_bot.engine.report.verdict import Linker, Sides, markdown_report
 
 # GitHub refuses a comment body above 65,536 characters; keep a margin for the marker lines.
@@ -92,5 +92,8 @@ def fit_report(
         text = markdown_report(verdict, sides, link, command, diagrams=diagrams, details=details)
         if len(text) <= limit:
             return text if (diagrams and details) else text + note
-    kept = cut(text, max(0, limit - len(note)), mark="")
-    return (kept[: kept.rfind("\n") + 1] if "\n" in kept else kept) + note
+    kept = text[: max(0, limit - len(note))]
+    # a line's end is a grapheme boundary; without one, cut between whole characters
+    if "\n" not in kept:
+        return text[: boundary(text, len(kept))] + note
+    return kept[: kept.rfind("\n") + 1] + note

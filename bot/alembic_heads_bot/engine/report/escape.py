@@ -53,17 +53,21 @@ class Markdown(str):
 # --- characters and graphemes ---------------------------------------------------------------
 
 
+_NO_BIDI = str.maketrans(dict.fromkeys(map(ord, BIDI_CONTROLS)))
+# Control characters (category Cc) and lone surrogates (Cs): what a regex can find at once.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def strip_bidi(text: str) -> str:
     """`text` without the characters that reorder how it is displayed."""
-    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)
+    return text.translate(_NO_BIDI)
 
 
 def _one_line(text: str) -> str:
     """Untrusted text for a Markdown or Mermaid line: bidi marks dropped, every run of white
     space (newlines included) one space, other control characters and lone surrogates the
     replacement character."""
-    text = _WHITESPACE.sub(" ", strip_bidi(text))
-    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in text)
+    return _CONTROL.sub("\ufffd", _WHITESPACE.sub(" ", strip_bidi(text)))
 
 
 def visible(text: str) -> str:
@@ -155,14 +159,27 @@ def cut(text: str, limit: int, mark: str = "…") -> str:
         return text
     if limit <= len(mark):
         return mark[:limit]
-    kept: list[str] = []
-    size = 0
-    for cluster in graphemes(text):
-        if size + len(cluster) > limit - len(mark):
+    return text[: boundary(text, limit - len(mark))].rstrip() + mark
+
+
+def boundary(text: str, index: int) -> int:
+    """The last grapheme boundary at or before `index`: where `text` can be cut. Walks back
+    from `index` only, so that cutting a long text costs little."""
+    index = min(index, len(text))
+    while 0 < index < len(text):
+        previous, current = text[index - 1], text[index]
+        if not _continues(previous, current, _indicators_before(text, index)):
             break
-        kept.append(cluster)
-        size += len(cluster)
-    return "".join(kept).rstrip() + mark
+        index -= 1
+    return index
+
+
+def _indicators_before(text: str, index: int) -> int:
+    """How many regional indicators run up to `index` (flags pair them from the start)."""
+    count = 0
+    while index - count > 0 and _is_regional_indicator(text[index - count - 1]):
+        count += 1
+    return count
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -208,11 +225,16 @@ def link_text(text: str) -> str:
     return plain(text)
 
 
+_SIMPLE_CODE = re.compile(r"[A-Za-z0-9_.:/-]+")
+
+
 def inline_code(text: str) -> str:
     """Untrusted text as a Markdown code span: the fence is longer than any run of backticks
     inside, and a space pads a backtick at either end (CommonMark strips one such space). No
     mention, link or HTML is recognised inside code. On one line: a newline in a span would
     let the next line start a heading or a list."""
+    if _SIMPLE_CODE.fullmatch(text):  # most ids and paths: nothing to clean
+        return f"`{text}`"
     text = _one_line(text)
     if not text:
         return "` `"
