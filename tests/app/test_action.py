@@ -102,7 +102,7 @@ def test_a_second_head_is_found_against_the_current_base_tip_not_the_stale_paylo
     [(where, message)] = result.annotations("error")
     assert where == {"file": path("c"), "line": "7", "title": "New head c"}
     assert message.startswith("c becomes a second Alembic head once merged into origin/main")
-    assert 'alembic merge -m "merge heads c, d" c d' in message
+    assert "alembic merge -m 'merge heads c, d' c d" in message
     assert "alembic-heads-bot: FAIL" in result.log
     assert_no_secret_anywhere(result, tmp_path / "workspace")
 

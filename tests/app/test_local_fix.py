@@ -68,7 +68,7 @@ def test_check_names_the_new_head_its_collision_and_the_fix_in_order(classic, ca
     assert "collides with: d; common ancestor: c" in out
     fix = out[out.index("fix:") :]
     assert fix.index("git merge main") < fix.index("alembic-heads-bot merge")
-    assert 'alembic merge -m "merge heads d, f" d f' in fix
+    assert "alembic merge -m 'merge heads d, f' d f" in fix
 
 
 def test_check_json_is_the_verdict(classic, capsys):

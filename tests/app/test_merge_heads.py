@@ -195,7 +195,7 @@ def test_a_fork_gets_the_file_to_commit_itself(shop: Shop) -> None:
     assert reply.startswith("This pull request comes from a fork")
     assert (
         "down_revision: Union[str, Sequence[str], None] = ('b', 'd')" in reply
-        and "git merge <remote>/main" not in reply
+        and "git merge upstream/main" not in reply
     )
 
 

@@ -62,7 +62,7 @@ def test_the_classic_second_head_fails_with_one_comment_a_diagram_and_annotation
     assert "```mermaid" in body
     assert f"{shop.fake.server_url}/{SHOP}/blob/{head}/{path('d')}#L7" in body
     assert "| after the merge | `c`, `d` |" in body
-    assert 'alembic merge -m "merge heads c, d" c d' in body
+    assert "alembic merge -m 'merge heads c, d' c d" in body
     assert run.outputs["new-heads"] == '["d"]'
     assert len(run.api) == 3  # the check run, the comment list, the comment
 

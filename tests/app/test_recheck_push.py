@@ -60,7 +60,7 @@ def test_a_landed_migration_turns_the_colliding_pull_request_red_and_only_that_o
         f"[`{landed[:12]}`]({server}/{SHOP}/commit/{landed}) ([#7]({server}/{SHOP}/pull/7))"
     ) in body
     assert "comment `/merge-heads`" in body
-    assert 'alembic merge -m "merge heads c, d" c d' in body
+    assert "alembic merge -m 'merge heads c, d' c d" in body
     assert conclusions(shop, docs) == conclusions(shop, tuned) == []
     assert own_comments(shop, docs) == own_comments(shop, tuned) == []
     # one list, then three requests for the one pull request that changed; none for the others

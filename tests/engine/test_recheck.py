@@ -3,10 +3,13 @@ the note that names the base commit that brought the other head."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from alembic_heads_bot.engine.alembic_config import discover
+from alembic_heads_bot.engine.analysis import judge_tree
+from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.recheck import (
     Arrival,
     Layout,
@@ -19,8 +22,11 @@ from alembic_heads_bot.engine.recheck import (
     read_push,
     touches_migrations,
 )
+from alembic_heads_bot.engine.report.verdict import Sides, markdown_report
+from alembic_heads_bot.engine.scan import TreeScan
 from memtree import MemoryTree
 from projects import INI, chain, check, on_branches, path, project, revision
+from rendered import Rendered
 
 SHA = "a" * 40
 URL = "https://github.com/octo/shop"
@@ -150,5 +156,18 @@ def test_the_note_links_each_commit_and_its_pull_request_and_says_how_to_fix_it(
     )
     assert arrival_note("main", [], URL) is None
     without = arrival_note("a`b", [Arrival("c", SHA, None)], URL, command=None)
-    assert without is not None and without.startswith("`a'b` moved on")
+    assert without is not None and without.startswith("``a`b`` moved on")
     assert without.endswith("To fix it, merge the heads as shown below.")
+
+
+def test_a_hostile_revision_in_the_note_stays_code_while_the_links_stay_links() -> None:
+    hostile = "c`<img src=x>` @octocat [t](http://e.test) |"
+    note = arrival_note("main`<b>x</b>`", [Arrival(hostile, SHA, 7)], URL)
+    assert note is not None
+    body = markdown_report(
+        replace(judge_tree(TreeScan(()), Policy()), notes=(note,)), Sides(base="main")
+    )
+    page = Rendered(body)
+    assert page.unexpected_tags() == set() and page.mentions() == []
+    assert page.links() == [f"{URL}/commit/{SHA}", f"{URL}/pull/7"]
+    assert page.codes()[:3] == ["main`<b>x</b>`", hostile, "a" * 12]

@@ -88,6 +88,7 @@ from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.deployed import DatabaseState, applied, still_to_run, unknown
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.model import Environment, Problem, Revision, Rule, RulePolicy
+from alembic_heads_bot.engine.report.escape import shell_command
 from alembic_heads_bot.engine.scan import EnvironmentScan, TreeScan
 
 Mode = Literal["pull-request", "tree"]
@@ -428,7 +429,7 @@ def judge_tree(
     )
     problems = _flag(scan.problems, None, policy)
     rules = _roll_up(TREE_RULES, environments, problems, policy)
-    notes = _unplaced_notes(databases, {e.name for e in environments})
+    notes = tuple(_unplaced_notes(databases, {e.name for e in environments}))
     return Verdict("tree", commits, environments, problems, (), (), rules, notes)
 
 
@@ -650,7 +651,7 @@ def _merge_plan(sides: _Sides, unexplained: tuple[str, ...]) -> MergePlan | None
         )
     if not reasons:
         return MergePlan(name, heads, missing_on_head=missing)
-    command = f"alembic merge {' '.join(heads)}"
+    command = shell_command(["alembic", "merge", *heads])
     note = f"Run `{command}`, not `alembic merge heads`: {'; '.join(reasons)}."
     return MergePlan(name, heads, note, missing)
 

@@ -10,6 +10,14 @@ import shlex
 from collections.abc import Sequence
 
 from alembic_heads_bot.engine.fix.plan import FileChange, FixRequest
+from alembic_heads_bot.engine.report.escape import (
+    code_block,
+    code_list,
+    cut,
+    inline_code,
+    plain,
+    shell_command,
+)
 
 COMMAND = "/merge-heads"
 USAGE = f'`{COMMAND} [-m "message"] [--strategy merge|rebase] [--env NAME]`'
@@ -64,7 +72,7 @@ def _next_option(words: list[str]) -> tuple[str, str, list[str]]:
 
 
 def _shown(text: str) -> str:
-    return "`" + text.replace("`", "'")[:60] + "`"
+    return inline_code(cut(text, 60))
 
 
 # --- replies ---------------------------------------------------------------------------------
@@ -102,32 +110,40 @@ def _change_summary(change: FileChange) -> str:
     return f"re-parent revision {change.revision}"
 
 
+# The remote that names this repository in a fork's clone, in the commands of a fork reply.
+UPSTREAM = "upstream"
+
+
 def fork_reply(changes: Sequence[FileChange], base_branch: str, merges_base: bool) -> str:
-    """For a fork's pull request, which the bot cannot push to: the files, ready to commit."""
+    """For a fork's pull request, which the bot cannot push to: the files, ready to commit.
+    Every command is quoted, ready to paste; the files' text sits in fences it cannot close."""
+    commands = [f"{shell_command(['git', 'fetch', UPSTREAM])}    # {UPSTREAM}: this repository"]
+    if merges_base:
+        commands.append(shell_command(["git", "merge", f"{UPSTREAM}/{base_branch}"]))
     lines = [
         "This pull request comes from a fork, so the bot cannot push to its branch. "
         "Here is the fix to commit yourself:",
         "",
-        "```sh",
-        "git fetch <this repository's remote>",
+        code_block("\n".join(commands), "sh"),
+        "",
     ]
-    if merges_base:
-        lines.append(f"git merge <remote>/{base_branch}")
-    lines += ["```", ""]
     for change in changes:
         text = change.content.decode("utf-8", errors="replace")
-        fence = "````" if "```" in text else "```"
         verb = "New file" if change.created else "Replace"
-        lines += [f"{verb} `{change.path}`:", "", f"{fence}python", text.rstrip("\n"), fence, ""]
+        lines += [f"{verb} {inline_code(change.path)}:", "", code_block(text, "python"), ""]
     lines.append("Then commit and push, or run `alembic-heads-bot merge` in your clone.")
     return "\n".join(lines)
 
 
 def conflict_reply(conflicts: Sequence[str], base_branch: str) -> str:
-    files = ", ".join(f"`{path}`" for path in conflicts)
+    commands = [
+        shell_command(["git", "fetch", "origin"]),
+        shell_command(["git", "merge", f"origin/{base_branch}"])
+        + "    # resolve the conflicts, commit",
+        shell_command(["alembic-heads-bot", "merge", "-m", "merge heads"]),
+    ]
     return (
-        f"Git cannot merge {base_branch} into this branch cleanly ({files}), so the bot "
-        "committed nothing. Resolve it locally:\n\n```sh\n"
-        f"git fetch origin\ngit merge origin/{base_branch}    # resolve the conflicts, commit\n"
-        'alembic-heads-bot merge -m "merge heads"\n```'
+        f"Git cannot merge {plain(base_branch)} into this branch cleanly "
+        f"({code_list(conflicts)}), so the bot committed nothing. Resolve it locally:\n\n"
+        + code_block("\n".join(commands), "sh")
     )

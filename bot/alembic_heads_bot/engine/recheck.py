@@ -24,6 +24,7 @@ from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
 from alembic_heads_bot.engine.merge_command import COMMAND
 from alembic_heads_bot.engine.model import Environment
+from alembic_heads_bot.engine.report.escape import Markdown, inline_code, markdown_link
 
 ZERO_SHA = "0" * 40
 # A file by one of these names anywhere can add or change an environment, or move its
@@ -171,18 +172,23 @@ def arrival_note(
         return None
     listed = ", ".join(_arrival(a, repository_url) for a in arrivals)
     fix = (
-        f"comment `{command}` to have the bot commit a merge migration, or merge the heads as "
-        "shown below"
+        f"comment {inline_code(command)} to have the bot commit a merge migration, or merge the "
+        "heads as shown below"
         if command
         else "merge the heads as shown below"
     )
-    shown = branch.replace("`", "'")
-    return f"`{shown}` moved on since this pull request was checked: {listed}. To fix it, {fix}."
+    # Markdown built here from escaped parts, so that the report keeps its links.
+    return Markdown(
+        f"{inline_code(branch)} moved on since this pull request was checked: {listed}. "
+        f"To fix it, {fix}."
+    )
 
 
 def _arrival(arrival: Arrival, repository_url: str) -> str:
-    commit = f"[`{arrival.sha[:12]}`]({repository_url}/commit/{arrival.sha})"
-    text = f"`{arrival.revision}` came with {commit}"
+    sha = inline_code(arrival.sha[:12])
+    commit = markdown_link(sha, f"{repository_url}/commit/{arrival.sha}")
+    text = f"{inline_code(arrival.revision)} came with {commit}"
     if arrival.number is not None:
-        text += f" ([#{arrival.number}]({repository_url}/pull/{arrival.number}))"
+        pull = markdown_link(f"#{arrival.number}", f"{repository_url}/pull/{arrival.number}")
+        text += f" ({pull})"
     return text

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from alembic_heads_bot.engine.analysis import RuleResult, Verdict
 from alembic_heads_bot.engine.report.check_run import (
     ANNOTATIONS_PER_REQUEST,
     DESCRIPTION_LIMIT,
@@ -12,6 +14,8 @@ from alembic_heads_bot.engine.report.check_run import (
     status_description,
     status_state,
 )
+from hostile import PR_FILE, assert_renders_as_text, hostile_verdict, linker
+from hostile import SIDES as HOSTILE_SIDES
 from verdicts import SIDES, many_heads, verdicts
 
 
@@ -55,3 +59,22 @@ def test_a_commit_status_description_fits_in_140_characters(tmp_path: Path) -> N
     bad = many_heads(tmp_path, 3)
     text = status_description(bad)
     assert len(text) <= DESCRIPTION_LIMIT
+
+
+def test_hostile_ids_and_file_names_stay_text_in_the_check_run(tmp_path: Path) -> None:
+    verdict = hostile_verdict(tmp_path)
+    output = check_output(verdict, HOSTILE_SIDES, exit_code=1, link=linker)
+    assert_renders_as_text(output.summary, verdict)
+    assert {note["path"] for note in output.annotations} == {PR_FILE, "m/versions/e.py"}
+    for note in output.annotations:  # plain text on GitHub: one line, no reordering marks
+        shown = note["title"] + note["message"]
+        assert not re.search(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]", shown), shown
+        assert len(note["title"]) <= 255
+
+
+def test_a_cut_description_never_splits_an_emoji() -> None:
+    rule = RuleResult("👩\u200d💻" * 60, violated=True, policy="fail")  # 180 characters
+    verdict = Verdict("tree", None, (), (), (), (), (rule,))
+    description = status_description(verdict)
+    assert len(description) <= DESCRIPTION_LIMIT
+    assert description == "Failed: " + "👩\u200d💻" * 43 + "…"

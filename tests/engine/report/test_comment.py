@@ -12,6 +12,9 @@ from alembic_heads_bot.engine.report.comment import (
     previous_state,
     worth_a_comment,
 )
+from hostile import SIDES as HOSTILE_SIDES
+from hostile import assert_renders_as_text, hostile_verdict, linker
+from rendered import Rendered
 from verdicts import SIDES, many_heads, verdicts
 
 
@@ -50,7 +53,7 @@ def test_a_new_comment_is_opened_only_when_there_is_something_to_say(tmp_path: P
 
 
 def test_the_marker_keeps_odd_status_names_inside_the_html_comment() -> None:
-    assert marker("db --> x") == "<!-- alembic-heads-bot:comment=db_--_x -->"
+    assert marker("db --> x") == "<!-- alembic-heads-bot:comment=db_-_x -->"
 
 
 def test_a_report_too_long_for_a_comment_drops_diagrams_then_details_then_is_cut(
@@ -77,3 +80,23 @@ def test_a_report_of_thousands_of_heads_stays_under_githubs_limit(tmp_path: Path
     body = comment_body(verdict, SIDES, status_name="alembic-heads", previous=None)
     assert len(body) <= COMMENT_LIMIT < 65_536
     assert body.count("\n**New head") + body.count("\n- **New head") > 100
+
+
+def test_hostile_ids_file_names_and_messages_render_as_text_in_the_comment(
+    tmp_path: Path,
+) -> None:
+    verdict = hostile_verdict(tmp_path)
+    run = "https://example.test/run/1"
+    sides = HOSTILE_SIDES
+    body = comment_body(
+        verdict, sides, status_name="s", previous=None, link=linker, command="/merge-heads"
+    )
+    assert_renders_as_text(body, verdict)
+    short = comment_body(
+        verdict, sides, status_name="s", previous=None, link=linker, limit=2_500, full_report=run
+    )
+    assert "```mermaid" not in short
+    assert_renders_as_text(short, verdict, links=(run,))
+    assert Rendered(short).comments()[:2] == [
+        " alembic-heads-bot:comment=s ", " alembic-heads-bot:state=fail ",
+    ]  # fmt: skip

@@ -31,6 +31,7 @@ from alembic_heads_bot.engine.fix.mergefile import (
 )
 from alembic_heads_bot.engine.graph import Graph
 from alembic_heads_bot.engine.model import Environment
+from alembic_heads_bot.engine.report.escape import shell_command
 from alembic_heads_bot.engine.tree import Tree
 
 
@@ -112,8 +113,9 @@ def _refuse_stale(verdict: Verdict | None, env: str | None, base_label: str) -> 
             raise FixRefused(
                 f"[{env_verdict.name}] this branch does not contain "
                 f"{', '.join(plan.missing_on_head)} from {base_label} yet, so a merge migration "
-                f"here could not name it. Bring {base_label} in first (git merge {base_label}, "
-                "or git rebase), then run alembic-heads-bot merge again."
+                f"here could not name it. Bring {base_label} in first "
+                f"({shell_command(['git', 'merge', base_label])}, or git rebase), then run "
+                "alembic-heads-bot merge again."
             )
 
 

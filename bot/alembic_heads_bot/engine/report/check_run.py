@@ -14,6 +14,7 @@ from typing import Any
 
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.report.comment import fit_report
+from alembic_heads_bot.engine.report.escape import cut, visible
 from alembic_heads_bot.engine.report.verdict import Finding, Linker, Sides, findings, headline
 
 ANNOTATIONS_PER_REQUEST = 50  # GitHub's limit per create or update call
@@ -54,20 +55,21 @@ def check_output(
     """A check run's conclusion and output; one annotation per finding with a line."""
     summary = fit_report(verdict, sides, OUTPUT_LIMIT, link, full_report=full_report)
     notes = tuple(_annotation(f) for f in findings(verdict, sides) if f.path)
-    return CheckOutput(
-        conclusion(verdict, exit_code), headline(verdict)[:_TITLE_LIMIT], summary, notes
-    )
+    title = cut(visible(headline(verdict)), _TITLE_LIMIT)
+    return CheckOutput(conclusion(verdict, exit_code), title, summary, notes)
 
 
 def _annotation(found: Finding) -> dict[str, Any]:
+    """GitHub shows an annotation's title and message as plain text: only control characters,
+    line breaks and bidi marks need care (`visible`)."""
     line = found.line or 1  # a file-level finding goes on the first line
     return {
         "path": found.path,
         "start_line": line,
         "end_line": line,
         "annotation_level": _ANNOTATION_LEVELS[found.level],
-        "title": found.title[:_TITLE_LIMIT],
-        "message": found.message,
+        "title": cut(visible(found.title), _TITLE_LIMIT),
+        "message": visible(found.message),
     }
 
 
@@ -77,8 +79,5 @@ def status_state(exit_code: int) -> str:
 
 def status_description(verdict: Verdict) -> str:
     """The one line a commit status shows, within GitHub's 140 characters."""
-    text = headline(verdict)
-    text = text[0].upper() + text[1:]
-    if len(text) <= DESCRIPTION_LIMIT:
-        return text
-    return text[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
+    text = visible(headline(verdict))
+    return cut(text[0].upper() + text[1:], DESCRIPTION_LIMIT)

@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 
 from alembic_heads_bot.engine.analysis import Verdict
+from alembic_heads_bot.engine.report.escape import boundary, html_comment_text, markdown_link
 from alembic_heads_bot.engine.report.verdict import Linker, Sides, markdown_report
 
 # GitHub refuses a comment body above 65,536 characters; keep a margin for the marker lines.
 COMMENT_LIMIT = 65_000
 _STATE = re.compile(r"^<!-- alembic-heads-bot:state=(\w+) -->$", re.MULTILINE)
-_NAME = re.compile(r"[^A-Za-z0-9_.:/-]+")
 
 
 def marker(status_name: str) -> str:
     """The hidden first line that names the bot's comment for this status name (two workflows
     that check two services under two names keep two comments)."""
-    return f"<!-- alembic-heads-bot:comment={_NAME.sub('_', status_name)} -->"
+    return f"<!-- alembic-heads-bot:comment={html_comment_text(status_name)} -->"
 
 
 def is_sticky(body: str, status_name: str) -> bool:
@@ -82,12 +82,18 @@ def fit_report(
 ) -> str:
     """The Markdown report in at most `limit` characters: the full one if it fits, else without
     diagrams, else without the collapsed details too, else cut at a line with a note."""
-    where = f"[the workflow run]({full_report})" if full_report else "the workflow run's summary"
+    where = (
+        markdown_link("the workflow run", full_report)
+        if full_report
+        else "the workflow run's summary"
+    )
     note = f"\n_Shortened to fit a comment: the full report is in {where}._\n"
     for diagrams, details in ((True, True), (False, True), (False, False)):
         text = markdown_report(verdict, sides, link, command, diagrams=diagrams, details=details)
         if len(text) <= limit:
             return text if (diagrams and details) else text + note
-    cut = text[: max(0, limit - len(note))]
-    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
-    return cut + note
+    kept = text[: max(0, limit - len(note))]
+    # a line's end is a grapheme boundary; without one, cut between whole characters
+    if "\n" not in kept:
+        return text[: boundary(text, len(kept))] + note
+    return kept[: kept.rfind("\n") + 1] + note

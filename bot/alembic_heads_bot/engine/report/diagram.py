@@ -10,6 +10,7 @@ import heapq
 from collections.abc import Collection, Mapping
 
 from alembic_heads_bot.engine.graph import Graph
+from alembic_heads_bot.engine.report.escape import cut, dot_string, mermaid_label
 
 FORMATS = ("text", "mermaid", "dot")
 
@@ -72,15 +73,7 @@ def history(graph: Graph, keep: Collection[str]) -> list[str]:
 
 
 def _short_doc(doc: str, limit: int = 40) -> str:
-    text = " ".join(doc.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _mermaid_text(text: str) -> str:
-    # Mermaid's quoted labels end at a double quote and read #...; as entities.
-    return (
-        text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
-    )
+    return cut(" ".join(doc.split()), limit)
 
 
 def mermaid(
@@ -94,7 +87,7 @@ def mermaid(
     for rev in newest_first(graph, keep):
         label = " ".join([rev, *marks(graph, rev), *_current_in(graph, rev, applied_in)])
         doc = _short_doc(graph.revisions[rev].doc)
-        text = _mermaid_text(f"{label}<br/>{doc}" if doc else label).replace("#lt;br/#gt;", "<br/>")
+        text = "<br/>".join(mermaid_label(part) for part in (label, doc) if part)
         lines.append(f'    {ids[rev]}["{text}"]')
     for rev in ids:
         lines += [f"    {ids[rev]} --> {ids[p]}" for p in graph.parents(rev) if p in ids]
@@ -129,25 +122,23 @@ def _current_in(graph: Graph, rev: str, applied_in: Mapping[str, tuple[str, ...]
     return [f"(current: {', '.join(names)})"] if names else []
 
 
-def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
 def dot(graph: Graph, keep: Collection[str]) -> str:
     lines = ["digraph revisions {", "    rankdir=BT;", "    node [shape=box, fontname=monospace];"]
     for rev in newest_first(graph, keep):
         parts = [" ".join([rev, *marks(graph, rev)]), _short_doc(graph.revisions[rev].doc)]
-        label = "\\n".join(_dot_text(part) for part in parts if part)
+        label = "\\n".join(dot_string(part) for part in parts if part)
         style = ', style=filled, fillcolor="#fde2e1"' if rev in graph.heads else ""
-        lines.append(f'    "{_dot_text(rev)}" [label="{label}"{style}];')
+        lines.append(f'    "{dot_string(rev)}" [label="{label}"{style}];')
     for rev in graph.revisions:
         if rev not in keep:
             continue
         lines += [
-            f'    "{_dot_text(rev)}" -> "{_dot_text(p)}";' for p in graph.parents(rev) if p in keep
+            f'    "{dot_string(rev)}" -> "{dot_string(parent)}";'
+            for parent in graph.parents(rev)
+            if parent in keep
         ]
         lines += [
-            f'    "{_dot_text(rev)}" -> "{_dot_text(d)}" [style=dashed];'
+            f'    "{dot_string(rev)}" -> "{dot_string(d)}" [style=dashed];'
             for d in graph.dependencies.get(rev, ())
             if d in keep
         ]

@@ -21,6 +21,17 @@ from alembic_heads_bot.engine.analysis import (
 )
 from alembic_heads_bot.engine.graph import Graph
 from alembic_heads_bot.engine.report.diagram import mermaid
+from alembic_heads_bot.engine.report.escape import (
+    code_block,
+    code_list,
+    inline_code,
+    markdown_link,
+    plain,
+    prose,
+    shell_command,
+    table_cell,
+    visible,
+)
 from alembic_heads_bot.engine.report.heads import problem_line
 
 Linker = Callable[[str, int | None], str | None]
@@ -43,7 +54,7 @@ class Finding:
 
     level: str  # "error" or "warning"
     message: str
-    path: str
+    path: str | None  # None: about the repository, not one file
     line: int | None
     title: str
 
@@ -53,15 +64,21 @@ def merge_message(plan: MergePlan) -> str:
 
 
 def fix_commands(plan: MergePlan, sides: Sides) -> list[str]:
-    """The commands that resolve a merge plan, in the order to run them."""
+    """The commands that resolve a merge plan, in the order to run them: each argument quoted,
+    so that pasting a line runs that command whatever the ids, branch and names hold."""
     steps = []
     if plan.missing_on_head:
-        steps.append(f"git merge {sides.base}    # or: git rebase {sides.base}")
-    env = f" --env {plan.env_name}" if plan.env_name != "alembic.ini" else ""
-    steps.append(f'alembic-heads-bot merge{env} -m "{merge_message(plan)}"')
-    heads = " ".join(plan.heads)
-    steps.append(f'# or, with Alembic: alembic merge -m "{merge_message(plan)}" {heads}')
+        merge, rebase = (shell_command(["git", verb, sides.base]) for verb in ("merge", "rebase"))
+        steps.append(f"{merge}    # or: {rebase}")
+    env = ["--env", plan.env_name] if plan.env_name != "alembic.ini" else []
+    steps.append(shell_command(["alembic-heads-bot", "merge", *env, "-m", merge_message(plan)]))
+    steps.append(f"# or, with Alembic: {alembic_merge(plan)}")
     return steps
+
+
+def alembic_merge(plan: MergePlan) -> str:
+    """Alembic's own command for the plan: `alembic merge -m MESSAGE HEAD...`, quoted."""
+    return shell_command(["alembic", "merge", "-m", merge_message(plan), *plan.heads])
 
 
 def headline(verdict: Verdict) -> str:
@@ -87,9 +104,8 @@ def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
     for env in verdict.environments:
         outcome = {r.rule: r.outcome for r in env.rules}
         level = _LEVELS.get(outcome.get("new-heads", "pass"))
-        for head in env.new_heads if level else ():
-            message = _new_head_message(head, env.merge_plan, sides)
-            found.append(Finding(level, message, head.path, head.line, f"New head {head.revision}"))
+        if level is not None:
+            found += [_head_finding(level, head, env.merge_plan, sides) for head in env.new_heads]
         for hazard in env.hazards:
             level = _hazard_level(hazard, outcome)
             if level:
@@ -97,11 +113,18 @@ def findings(verdict: Verdict, sides: Sides = Sides()) -> list[Finding]:
         problems += env.problems
     outcome = {r.rule: r.outcome for r in verdict.rules}
     level = _LEVELS.get(outcome.get("problems", "pass"))
-    for flagged in problems if level else ():
-        problem = flagged.problem
-        if flagged.introduced and problem.severity == "error":
-            found.append(Finding(level, problem.message, problem.path, problem.line, problem.code))
+    if level is not None:
+        found += [
+            Finding(level, f.problem.message, f.problem.path, f.problem.line, f.problem.code)
+            for f in problems
+            if f.introduced and f.problem.severity == "error"
+        ]
     return found
+
+
+def _head_finding(level: str, head: NewHead, plan: MergePlan | None, sides: Sides) -> Finding:
+    message = _new_head_message(head, plan, sides)
+    return Finding(level, message, head.path, head.line, f"New head {head.revision}")
 
 
 _LEVELS = {"fail": "error", "warn": "warning"}
@@ -125,10 +148,7 @@ def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> st
     if plan is None:
         return message
     first = f"merge {sides.base} into the branch, then " if plan.missing_on_head else ""
-    return (
-        f"{message} Fix: {first}add a merge migration, e.g. "
-        f'alembic merge -m "{merge_message(plan)}" {" ".join(plan.heads)}'
-    )
+    return f"{message} Fix: {first}add a merge migration, e.g. {alembic_merge(plan)}"
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -142,7 +162,9 @@ def text_report(verdict: Verdict, sides: Sides = Sides()) -> str:
     lines += [f"  {problem_line(f.problem)}" for f in verdict.problems]
     for env in verdict.environments:
         lines += ["", *_environment_text(env, verdict, sides)]
-    return "\n".join(lines) + "\n"
+    # Ids, paths and messages are the pull request's: no control character, bidi mark or line
+    # break of theirs reaches the terminal, so every line of the report is one the bot wrote.
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _environment_text(env: EnvironmentVerdict, verdict: Verdict, sides: Sides) -> list[str]:
@@ -238,11 +260,11 @@ def markdown_report(
     (e.g. "/merge-heads"), when the bot can apply it. Leaving out the diagrams and the
     collapsed details makes a shorter report for where size is limited."""
     icon = "✅" if verdict.ok else "❌"
-    parts = [f"### {icon} Alembic migrations: {headline(verdict)}"]
+    parts = [f"### {icon} Alembic migrations: {plain(headline(verdict))}"]
     if verdict.conflicts:
-        conflicted = ", ".join(map(_code, verdict.conflicts))
+        conflicted = code_list(verdict.conflicts)
         parts.append(f"Git cannot merge this change cleanly: {conflicted}.")
-    parts += [f"> {note}" for note in verdict.notes]
+    parts += [f"> {prose(note)}" for note in verdict.notes]
     for env in verdict.environments:
         parts.append(
             _environment_markdown(env, verdict, sides, link or _no_link, command, diagrams)
@@ -261,14 +283,15 @@ def _environment_markdown(
     command: str | None,
     diagrams: bool,
 ) -> str:
-    lines = [f"#### `{env.name}`"]
+    lines = [f"#### {inline_code(env.name)}"]
     if verdict.mode == "pull-request":
         lines += [
-            f"| | heads |\n|---|---|\n| on {_code(sides.base)} | {_code_ids(env.base_heads)} |",
-            f"| after the merge | {_code_ids(env.heads)} |",
+            "| | heads |\n|---|---|",
+            _row(f"on {inline_code(sides.base)}", code_list(env.base_heads)),
+            _row("after the merge", code_list(env.heads)) + "\n",  # the table ends here
         ]
     else:
-        lines.append(f"Heads: {_code_ids(env.heads)}")
+        lines.append(f"Heads: {code_list(env.heads)}")
     for head in env.new_heads:
         lines.append(_new_head_markdown(head, link))
     if diagrams and env.graph is not None and env.new_heads:
@@ -276,36 +299,45 @@ def _environment_markdown(
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines.append(_fix_markdown(env.merge_plan, sides, command))
     if env.databases:
-        lines.append(_databases_markdown(env.databases, sides))
+        lines.append("\n" + _databases_markdown(env.databases, sides))  # a table of its own
     return "\n".join(lines)
 
 
 def _databases_markdown(databases: tuple[DatabaseFinding, ...], sides: Sides) -> str:
     lines = [
-        f"| database | at | not applied from {_escape(sides.head)} | `upgrade heads` after the "
-        "merge runs |",
+        _row(
+            "database",
+            "at",
+            f"not applied from {plain(sides.head)}",
+            "`upgrade heads` after the merge runs",
+        ),
         "|---|---|---|---|",
     ]
     warnings = []
     for database in databases:
-        name = _code(database.name)
+        name = inline_code(database.name)
         if database.error is not None:
-            lines.append(f"| {name} | ⚠️ not read | | |")
-            warnings.append(f"> ⚠️ {name}: {_escape(database.error)}")
+            lines.append(_row(name, "⚠️ not read", "", ""))
+            warnings.append(f"> ⚠️ {name}: {prose(database.error)}")
             continue
-        at = "no version table" if database.current is None else _code_ids(database.current)
+        at = "no version table" if database.current is None else code_list(database.current)
         upgrade = _some_ids(database.upgrade) if database.upgrade else "nothing"
-        lines.append(f"| {name} | {at} | {_some_ids(database.pending)} | {upgrade} |")
+        lines.append(_row(name, at, _some_ids(database.pending), upgrade))
         if database.unknown:
-            warnings.append(f"> ⚠️ {name}: {_escape(_unknown_text(database))}.")
+            warnings.append(f"> ⚠️ {name}: {prose(_unknown_text(database))}.")
     return "\n".join(lines + warnings)
 
 
 def _new_head_markdown(head: NewHead, link: Linker) -> str:
     where = _linked(head.path, head.line, link)
-    text = f"- **New head `{head.revision}`** in {where}, on top of {_code_ids(head.parents)}"
+    text = (
+        f"- **New head {inline_code(head.revision)}** in {where}, "
+        f"on top of {code_list(head.parents)}"
+    )
     if head.collides_with:
-        ancestor = _code(head.common_ancestor) if head.common_ancestor else "no common ancestor"
+        ancestor = (
+            inline_code(head.common_ancestor) if head.common_ancestor else "no common ancestor"
+        )
         text += f"; collides with {_some_ids(head.collides_with)} (common ancestor {ancestor})"
     return text + "."
 
@@ -313,11 +345,13 @@ def _new_head_markdown(head: NewHead, link: Linker) -> str:
 def _fix_markdown(plan: MergePlan, sides: Sides, command: str | None) -> str:
     lines = ["**Fix**"]
     if command:
-        lines.append(f"- comment `{command}` and the bot commits the merge migration, or")
+        lines.append(
+            f"- comment {inline_code(command)} and the bot commits the merge migration, or"
+        )
     lines.append("- run locally:")
-    lines.append("```sh\n" + "\n".join(fix_commands(plan, sides)) + "\n```")
+    lines.append(code_block("\n".join(fix_commands(plan, sides)), "sh"))
     if plan.note:
-        lines.append(f"> {plan.note}")
+        lines.append(f"> {prose(plan.note)}")
     return "\n".join(lines)
 
 
@@ -326,7 +360,11 @@ def focus_nodes(graph: Graph, heads: tuple[NewHead, ...]) -> tuple[set[str], boo
     the heads involved. Cut to the nearest history when larger than MAX_DIAGRAM_NODES."""
     tops = {h.revision for h in heads} | {c for h in heads for c in h.collides_with}
     tops &= set(graph.revisions)
-    roots = {h.common_ancestor for h in heads if h.common_ancestor in graph.revisions}
+    roots = {
+        ancestor
+        for ancestor in (h.common_ancestor for h in heads)
+        if ancestor is not None and ancestor in graph.revisions
+    }
     below = graph.ancestors(tops)
     nodes = (graph.descendants(roots) & below) | roots if roots else below
     if len(nodes) <= MAX_DIAGRAM_NODES:
@@ -357,13 +395,15 @@ def _details_markdown(verdict: Verdict, link: Linker) -> str:
     rows = [f"- {_problem_markdown(f, link)}" for f in verdict.problems]
     for env in verdict.environments:
         rows += [
-            f"- **hazard** `{h.code}` in {_linked(h.path, h.line, link)}: {h.message}"
+            f"- **hazard** {inline_code(h.code)} in {_linked(h.path, h.line, link)}: "
+            f"{prose(h.message)}"
             for h in env.hazards
         ]
         rows += [f"- {_problem_markdown(f, link)}" for f in env.problems]
         if env.new_branch_points:
-            rows.append(f"- new branch point {_code_ids(env.new_branch_points)} in `{env.name}`")
-        rows += [f"- {note}" for note in env.notes]
+            points = code_list(env.new_branch_points)
+            rows.append(f"- new branch point {points} in {inline_code(env.name)}")
+        rows += [f"- {prose(note)}" for note in env.notes]
     if not rows:
         return ""
     summary = f"Problems, hazards and notes ({len(rows)})"
@@ -374,31 +414,28 @@ def _problem_markdown(flagged: FlaggedProblem, link: Linker) -> str:
     problem = flagged.problem
     where = _linked(problem.path, problem.line, link) if problem.path else "repository"
     origin = "" if flagged.introduced else " _(already on the base branch)_"
-    return f"**{problem.severity}** `{problem.code}` in {where}: {_escape(problem.message)}{origin}"
+    what = f"**{plain(problem.severity)}** {inline_code(problem.code)}"
+    return f"{what} in {where}: {prose(problem.message)}{origin}"
 
 
-def _linked(path: str, line: int | None, link: Linker) -> str:
-    label = _code(f"{path}:{line}" if line else path)
-    url = link(path, line)
-    return f"[{label}]({url})" if url else label
+def _linked(path: str, line: int | None, linker: Linker) -> str:
+    label = inline_code(f"{path}:{line}" if line else path)
+    url = linker(path, line)
+    return markdown_link(label, url) if url else label
 
 
 def _no_link(path: str, line: int | None) -> str | None:
     return None
 
 
-def _code(text: str) -> str:
-    quoted = text.replace("`", "'")
-    return f"`{quoted}`"
-
-
-def _code_ids(ids: tuple[str, ...]) -> str:
-    return ", ".join(_code(i) for i in ids) or "none"
+def _row(*cells: str) -> str:
+    """A table row of Markdown cells: no `|` inside one can split it."""
+    return "|" + "|".join(f" {table_cell(cell)} " if cell else " " for cell in cells) + "|"
 
 
 def _some_ids(ids: tuple[str, ...], shown: int = 5) -> str:
     """The first few ids: with many new heads, each one collides with all the others."""
-    return _code_ids(ids[:shown]) + _more(ids, shown)
+    return code_list(ids[:shown]) + _more(ids, shown)
 
 
 def _some(ids: tuple[str, ...], shown: int = 5) -> str:
@@ -407,8 +444,3 @@ def _some(ids: tuple[str, ...], shown: int = 5) -> str:
 
 def _more(ids: tuple[str, ...], shown: int) -> str:
     return f" and {len(ids) - shown} more" if len(ids) > shown else ""
-
-
-def _escape(text: str) -> str:
-    """Untrusted text (messages quote file contents) cannot open HTML or mentions."""
-    return text.replace("<", "&lt;").replace(">", "&gt;").replace("@", "@\u200b")
