@@ -17,9 +17,11 @@ from alembic_heads_bot.engine.analysis import (
     Hazard,
     MergePlan,
     NewHead,
+    Outcome,
     Verdict,
 )
 from alembic_heads_bot.engine.graph import Graph
+from alembic_heads_bot.engine.model import Rule
 from alembic_heads_bot.engine.report.diagram import mermaid
 from alembic_heads_bot.engine.report.escape import (
     code_block,
@@ -130,10 +132,10 @@ def _head_finding(level: str, head: NewHead, plan: MergePlan | None, sides: Side
 _LEVELS = {"fail": "error", "warn": "warning"}
 
 
-def _hazard_level(hazard: Hazard, outcome: dict[str, str]) -> str | None:
+def _hazard_level(hazard: Hazard, outcome: Mapping[Rule, Outcome]) -> str | None:
     """The stronger of the rules the hazard violates: `hazards` (every rewrite but an edit)
     and `applied-revisions` (when a named database applied the revision)."""
-    rules = [] if hazard.code == "edited-revision" else ["hazards"]
+    rules: list[Rule] = [] if hazard.code == "edited-revision" else ["hazards"]
     rules += ["applied-revisions"] if hazard.databases else []
     levels = {_LEVELS.get(outcome.get(rule, "pass")) for rule in rules}
     return "error" if "error" in levels else "warning" if "warning" in levels else None
