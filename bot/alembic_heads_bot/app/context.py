@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,7 +13,13 @@ from alembic_heads_bot.adapters.git import Workspace
 from alembic_heads_bot.adapters.runner import WorkflowLog
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.errors import CannotJudge
-from alembic_heads_bot.engine.report.verdict import Linker, Sides
+from alembic_heads_bot.engine.report.verdict import (
+    Finding,
+    Linker,
+    Sides,
+    findings,
+    markdown_report,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -111,6 +118,16 @@ class ActionResult:
     report_output: str  # the `report` output: the same file, relative to the workspace
     exit_code: int
     link: Linker | None = field(default=None, compare=False)  # file and line -> its URL
+
+    # Rendered once per result and reused by the job summary, the log, the annotations and
+    # the check run (the comment renders its own variant, which offers `/merge-heads`).
+    @cached_property
+    def markdown(self) -> str:
+        return markdown_report(self.verdict, self.sides, self.link)
+
+    @cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(findings(self.verdict, self.sides))
 
 
 # Posts the result through GitHub's API; False when some of it could not be posted.

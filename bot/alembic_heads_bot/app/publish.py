@@ -109,7 +109,10 @@ def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> S
     settings, verdict = ctx.settings, result.verdict
     run_url = ctx.run_url
     if settings.status == "check-run":
-        output = check_output(verdict, result.sides, result.exit_code, result.link, run_url)
+        output = check_output(
+            verdict, result.sides, result.exit_code, result.link, run_url,
+            rendered=result.markdown, found=result.findings,
+        )  # fmt: skip
         outcome = set_check_run(repo, settings.status_name, result.head_sha, output, run_url)
         state = output.conclusion
     else:

@@ -41,7 +41,6 @@ from alembic_heads_bot.engine.report.verdict import (
     Linker,
     Sides,
     findings,
-    markdown_report,
     text_report,
 )
 from alembic_heads_bot.engine.scan import ParseCache
@@ -144,9 +143,9 @@ def publish_local(ctx: ActionContext, result: ActionResult) -> None:
         write_outputs(output_file, outputs(verdict, result.report_output))
     summary_file = ctx.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
-        append_summary(summary_file, markdown_report(verdict, result.sides, result.link))
+        append_summary(summary_file, result.markdown)
     ctx.log.untrusted(text_report(verdict, result.sides))
-    for found in findings(verdict, result.sides):
+    for found in result.findings:
         ctx.log.annotate(
             found.level, found.message, file=found.path, line=found.line, title=found.title
         )

@@ -8,7 +8,7 @@ verdict has something to say that does not block, success otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +51,18 @@ def check_output(
     exit_code: int,
     link: Linker | None = None,
     full_report: str | None = None,
+    *,
+    rendered: str | None = None,
+    found: Sequence[Finding] | None = None,
 ) -> CheckOutput:
-    """A check run's conclusion and output; one annotation per finding with a line."""
-    summary = fit_report(verdict, sides, OUTPUT_LIMIT, link, full_report=full_report)
-    notes = tuple(_annotation(f) for f in findings(verdict, sides) if f.path)
+    """A check run's conclusion and output; one annotation per finding with a line.
+    `rendered` (the full Markdown report, without a comment command) and `found` (the
+    findings) are reused when the caller has them already."""
+    summary = fit_report(
+        verdict, sides, OUTPUT_LIMIT, link, full_report=full_report, rendered=rendered
+    )
+    found = found if found is not None else findings(verdict, sides)
+    notes = tuple(_annotation(f) for f in found if f.path)
     title = cut(visible(headline(verdict)), _TITLE_LIMIT)
     return CheckOutput(conclusion(verdict, exit_code), title, summary, notes)
 

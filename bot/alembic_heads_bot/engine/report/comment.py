@@ -79,9 +79,14 @@ def fit_report(
     link: Linker | None = None,
     command: str | None = None,
     full_report: str | None = None,
+    *,
+    rendered: str | None = None,
 ) -> str:
     """The Markdown report in at most `limit` characters: the full one if it fits, else without
-    diagrams, else without the collapsed details too, else cut at a line with a note."""
+    diagrams, else without the collapsed details too, else cut at a line with a note.
+    `rendered` is the full report when the caller has it already (rendered once per run)."""
+    if rendered is not None and len(rendered) <= limit:
+        return rendered
     where = (
         markdown_link("the workflow run", full_report)
         if full_report
