@@ -388,7 +388,7 @@ def test_an_env_that_names_no_environment_is_an_error_not_nothing_to_merge(shop:
     assert shop.fake.branch_sha(SHOP, "feature") == head
 
 
-def test_an_env_named_by_its_script_location_is_fixed(shop: Shop) -> None:
+def test_an_env_that_designates_the_environment_is_fixed(shop: Shop) -> None:
     number = two_heads(shop)
     run, reactions = command_run(shop, number, "/merge-heads --env migrations")
     assert (run.code, reactions) == (0, ["eyes", "rocket"]), run.log

@@ -130,7 +130,7 @@ def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> S
         outcome = set_commit_status(
             repo, settings.status_name, result.head_sha, state, description, run_url
         )
-    ctx.log.emit(
+    ctx.log.untrusted(
         f"alembic-heads-bot: {settings.status} {settings.status_name!r} set to {state} on "
         f"{result.head_sha}"
     )
@@ -172,7 +172,7 @@ def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) ->
         if len(line) > DESCRIPTION_LIMIT:
             line = line[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
         set_commit_status(repo, name, sha, "failure", line, ctx.run_url)
-    ctx.log.emit(
+    ctx.log.untrusted(
         f"alembic-heads-bot: {ctx.settings.status} {name!r} set to failure on {sha}: the run failed"
     )
 
@@ -225,4 +225,4 @@ def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:
     if done.action == "none":
         ctx.log.emit("alembic-heads-bot: nothing to report, so no pull-request comment")
     else:
-        ctx.log.emit(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")
+        ctx.log.untrusted(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")
