@@ -105,13 +105,13 @@ def run_current(args: argparse.Namespace) -> int:
     from alembic_heads_bot.engine.deployed import table_name
     from alembic_heads_bot.engine.report.heads import current_dict, current_summary, current_text
 
+    url = _database_url(args, os.environ)  # before the scan: a missing URL is said at once
     scan = scan_source(args.path, args.rev, args.config, args.env)
     env_scan = _one_environment(scan)
     env = env_scan.environment
     table = args.version_table or env.version_table
     schema = args.version_table_schema or env.version_table_schema
     shown = table_name(table, schema)
-    url = _database_url(args, os.environ)
     database = safe_url(url)
     try:
         rows = read_applied(url, table, schema, timeout=args.timeout)
