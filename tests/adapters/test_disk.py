@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import errno
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
 from alembic_heads_bot.adapters.disk import DiskTree
 from alembic_heads_bot.engine.errors import SourceError
-from alembic_heads_bot.engine.tree import SKIPPED_DIRS
+from alembic_heads_bot.engine.parse import MAX_FILE_BYTES, decode_source
+from alembic_heads_bot.engine.scan import scan_tree
+from alembic_heads_bot.engine.tree import SKIPPED_DIRS, FileTooLarge
+from projects import INI, chain
+from projects import path as revision_path
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -102,3 +107,19 @@ def test_a_root_that_is_not_a_directory_is_a_source_error(tmp_path: Path) -> Non
         with pytest.raises(SourceError) as raised:
             DiskTree(tmp_path / name)
         assert str(raised.value) == f"not a directory: {tmp_path / name}"
+
+
+def test_an_oversized_file_is_refused_by_its_size_before_any_byte_is_read(tmp_path: Path) -> None:
+    big = b"revision = 'c'\n" + b"#" * (MAX_FILE_BYTES * 8)
+    write(tmp_path, {"alembic.ini": INI, **chain("a", "b"), revision_path("c"): big})
+    tree = DiskTree(tmp_path)
+    tracemalloc.start()
+    with pytest.raises(FileTooLarge) as refused:
+        tree.read(revision_path("c"))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1_000_000  # reading the file would cost its 32 MB
+    assert (refused.value.errno, refused.value.size) == (errno.EFBIG, len(big))
+    [problem] = scan_tree(tree).all_problems()
+    assert problem == decode_source(big, revision_path("c"))  # as the parser says it of the bytes
+    assert tree.read(revision_path("b")) == chain("a", "b")[revision_path("b")].encode()

@@ -6,6 +6,7 @@ import errno
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,11 @@ from alembic_heads_bot.adapters.git import (
     resolve,
 )
 from alembic_heads_bot.engine.errors import SourceError
+from alembic_heads_bot.engine.parse import MAX_FILE_BYTES, decode_source
+from alembic_heads_bot.engine.scan import scan_tree
+from alembic_heads_bot.engine.tree import FileTooLarge
 from gitrepo import GitRepo
+from projects import INI, chain, path
 
 LATIN1_NAME = os.fsdecode(b"v/caf\xe9.py")  # not UTF-8: git and the filesystem keep bytes
 
@@ -339,3 +344,31 @@ def test_a_tree_id_is_read_like_a_commit_and_a_blob_id_is_refused(tmp_path: Path
             GitError, match="expected commit type, but the object dereferences to blob"
         ):
             GitTree(handle, blob)
+
+
+# --- bounded reads ---------------------------------------------------------------------------
+
+OVERSIZED = MAX_FILE_BYTES * 8  # 32 MB: reading it would show in the memory peak
+
+
+def test_an_oversized_blob_is_refused_by_its_size_before_any_byte_is_read(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    big = b"revision = 'c'\n" + b"#" * OVERSIZED
+    repo.write({"alembic.ini": INI, **chain("a", "b"), path("c"): big})
+    repo.commit("a 32 MB revision file")
+    with repo.open() as handle:
+        tree = GitTree(handle, "HEAD")
+        tree.read(path("b"))  # the cat-file process is up: its start is not measured
+        tracemalloc.start()
+        with pytest.raises(FileTooLarge) as refused:
+            tree.read(path("c"))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak < 1_000_000  # reading the blob would cost its 32 MB
+        assert refused.value.errno == errno.EFBIG
+        assert (refused.value.size, refused.value.limit) == (len(big), MAX_FILE_BYTES)
+        [problem] = scan_tree(tree).all_problems()
+    # said exactly as the parser says it of the same bytes in hand
+    assert problem == decode_source(big, path("c"))
+    assert problem.code == "file-too-large"
+    assert f"The file is {len(big):,} bytes" in problem.message

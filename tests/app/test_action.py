@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from action_run import (
     TOKEN,
     git_env,
@@ -307,6 +308,47 @@ def test_a_failed_fetch_is_a_clear_error_without_the_token(tmp_path: Path) -> No
         "alembic-heads-bot: git fetch of refs/heads/main, refs/pull/8/head from origin failed: "
     )
     assert "refs/pull/8/head" in message and "Traceback" not in result.log
+    assert_no_secret_anywhere(result, tmp_path / "workspace")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (f"{TOKEN}\nsecond-line-of-the-secret", "a line break"),
+        (f"{TOKEN}\r\nsecond-line-of-the-secret", "a line break"),
+        (f"{TOKEN}\x1b[2Kthe-rest", "a control character"),
+        (f"{TOKEN} second-word-of-the-secret", "a space or a character that is not ASCII"),
+    ],
+)
+def test_a_token_that_no_token_could_be_is_refused_by_its_input_name_never_shown(
+    tmp_path: Path, value: str, kind: str
+) -> None:
+    project, payload = stale_two_heads(tmp_path)
+    for name in ("github-token", "fix-token"):
+        environ = project.environ("pull_request", payload, fix_token=TOKEN)
+        environ[f"INPUT_{name.upper()}"] = value
+        result = run(environ)
+        assert result.code == 2
+        assert [c for c in result.commands if c[0] == "error"] == [
+            (
+                "error",
+                {},
+                f"alembic-heads-bot: input {name}: the token holds {kind}, which no token has; "
+                "check the secret that sets it (the value is not shown)",
+            )
+        ]
+        shown = [line for line in result.log.splitlines() if not line.startswith("::add-mask::")]
+        for part in (TOKEN, "second-line-of-the-secret", "second-word-of-the-secret"):
+            assert not any(part in line for line in shown)
+        assert result.outputs == {}  # refused before anything ran
+
+
+def test_a_token_with_a_trailing_newline_is_used_without_it(tmp_path: Path) -> None:
+    project, payload = stale_two_heads(tmp_path)
+    environ = project.environ("pull_request", payload)
+    environ["INPUT_GITHUB-TOKEN"] = f"{TOKEN}\n"
+    result = run(environ)
+    assert result.code == 1  # judged as usual
     assert_no_secret_anywhere(result, tmp_path / "workspace")
 
 

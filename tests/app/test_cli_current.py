@@ -166,3 +166,54 @@ def test_a_wrong_password_is_refused_without_showing_it(tmp_path, capsys, postgr
 
 def make_url_with_password(url: str, password: str) -> str:
     return make_url(url).set(password=password).render_as_string(hide_password=False)
+
+
+# --- the URL from the environment: no password in the process list ---------------------------
+
+
+def test_the_url_comes_from_database_url_when_none_is_given(tmp_path, capsys, monkeypatch):
+    root = project(tmp_path, BRANCHED)
+    url = sqlite_database(tmp_path, "c", "d")
+    monkeypatch.setenv("DATABASE_URL", url)
+    code = main(["current", str(root)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert set(captured.out.splitlines()) == alembic_current(root, url)
+    assert "2 not applied yet: m, e" in captured.err
+
+
+def test_database_url_env_names_the_variable_that_holds_it(tmp_path, capsys, monkeypatch):
+    root = project(tmp_path, BRANCHED)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'not-this-one.db'}")
+    monkeypatch.setenv("STAGING_DB", sqlite_database(tmp_path, "e"))
+    code = main(["current", str(root), "--database-url-env", "STAGING_DB"])
+    assert (code, capsys.readouterr().out) == (0, "e (head)\n")
+
+
+def test_no_url_anywhere_says_which_variable_to_set(tmp_path, capsys, monkeypatch):
+    root = project(tmp_path, {"a": None})
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("STAGING_DB", raising=False)
+    assert main(["current", str(root)]) == 2
+    assert capsys.readouterr().err == (
+        "alembic-heads-bot: error: current reads the database's URL from DATABASE_URL, which is "
+        "not set (or name another with --database-url-env NAME)\n"
+    )
+    assert main(["current", str(root), "--database-url-env", "STAGING_DB"]) == 2
+    assert capsys.readouterr().err == (
+        "alembic-heads-bot: error: current reads the database's URL from STAGING_DB, which is "
+        "not set\n"
+    )
+    with pytest.raises(SystemExit):  # one or the other, not both
+        main(["current", str(root), "--database-url", "sqlite://", "--database-url-env", "X"])
+
+
+def test_a_wrong_password_from_the_environment_is_not_shown_either(
+    tmp_path, capsys, monkeypatch, postgres_database
+):
+    root = project(tmp_path, {"a": None})
+    monkeypatch.setenv("DATABASE_URL", make_url_with_password(postgres_database, "hunter2-x9"))
+    assert main(["current", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert "password authentication failed" in captured.err
+    assert "hunter2-x9" not in captured.out + captured.err

@@ -3,20 +3,26 @@ is committed through the Git Data API, and the result is checked in git and in r
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import sqlite3
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic_heads_bot.app.context import ActionContext
+from alembic_heads_bot.app.merge_heads import Outcome, handle_comment
+from alembic_heads_bot.app.publish import Session
 from alembic_heads_bot.engine.merge_command import TRAILER
 from fakegithub import ACTIONS_LOGIN
 from projects import path, revision
+from runner_model import RunnerModel
 from shop import SHOP, Shop, fork_pull_request, own_comments, two_heads
 from versiondb import sqlite_database
 
@@ -49,8 +55,16 @@ def _comment(shop: Shop, number: int, comment_id: int):
 
 
 def replies(shop: Shop, number: int) -> list[str]:
-    """The bot's comments that are not the sticky one."""
-    return [b for b in own_comments(shop, number) if not b.startswith("<!-- alembic-heads-bot")]
+    """The bot's comments that are not the sticky one, without the hidden marker each reply
+    ends with (its unique id, by which a retry finds a reply whose answer was lost)."""
+    return [
+        REPLY_MARKER.sub("", b)
+        for b in own_comments(shop, number)
+        if not b.startswith("<!-- alembic-heads-bot")
+    ]
+
+
+REPLY_MARKER = re.compile(r"\n\n<!-- alembic-heads-bot:reply=[0-9a-f]{16} -->\Z")
 
 
 def git(shop: Shop, *args: str) -> str:
@@ -257,6 +271,145 @@ def test_a_textual_conflict_commits_nothing_and_says_what_conflicts(shop: Shop) 
     assert shop.fake.branch_sha(SHOP, "feature") == head
 
 
+# --- lost answers: one reply, one reaction ------------------------------------------------
+
+
+def test_a_reply_whose_answer_was_lost_is_not_posted_twice(shop: Shop) -> None:
+    shop.branch("feature", {path("c"): revision("c", "b")})
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/issues/{number}/comments", status=502, after=True)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions, run.errors()) == (0, ["eyes", "+1"], []), run.log
+    assert replies(shop, number) == ["Nothing to merge: one head per stream once merged."]
+    assert run.api.count(("POST", f"/repos/{SHOP}/issues/{number}/comments")) == 1
+
+
+@pytest.mark.parametrize("lost", [{"status": 502, "after": True}, {"drop": True, "after": True}])
+def test_a_reaction_whose_answer_was_lost_is_looked_up_not_sent_again(
+    shop: Shop, lost: dict[str, object]
+) -> None:
+    shop.branch("feature", {path("c"): revision("c", "b")})
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/issues/comments/*/reactions", **lost)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions, run.errors()) == (0, ["eyes", "+1"], []), run.log
+    posted = [p for m, p in run.api if m == "POST" and p.endswith("/reactions")]
+    assert len(posted) == 2  # 👀 once (found by the bot's login), then 👍
+
+
+# --- no silent end: every failure is a reply and 😕 -----------------------------------------
+
+GITHUB_FAILS = {
+    "blob": ("POST", f"/repos/{SHOP}/git/blobs", 502, 2, "cannot upload a file: GitHub answered"),
+    "tree": ("POST", f"/repos/{SHOP}/git/trees", 502, 2, "cannot create the fix's tree"),
+    "commit": ("POST", f"/repos/{SHOP}/git/commits", 502, 2, "cannot create the fix commit"),
+    "ref": (
+        "PATCH", f"/repos/{SHOP}/git/refs/heads/feature", 502, 2,
+        "cannot move feature to the fix commit: GitHub answered 502 Bad Gateway (also when",
+    ),
+    "ref 409": (
+        "PATCH", f"/repos/{SHOP}/git/refs/heads/feature", 409, 1,
+        "cannot move feature to the fix commit: GitHub answered 409 Conflict",
+    ),
+    "ref 422": (  # refused though nobody pushed (a rule, a protected branch): not "moved"
+        "PATCH", f"/repos/{SHOP}/git/refs/heads/feature", 422, 1,
+        "cannot move feature to the fix commit: GitHub answered 422",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("where", GITHUB_FAILS)
+def test_github_failing_on_the_fix_ends_with_a_reply_saying_what_failed(
+    shop: Shop, where: str
+) -> None:
+    method, failing, status, times, said = GITHUB_FAILS[where]
+    number = two_heads(shop)
+    head = shop.fake.branch_sha(SHOP, "feature")
+    shop.fake.fail_next(method, failing, status=status, times=times)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (2, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert reply.startswith("`/merge-heads` failed:\n\n```text\n")
+    assert said in reply
+    [error] = run.errors()
+    assert said in error
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+
+
+def test_git_failing_ends_with_a_reply_saying_what_failed(shop: Shop) -> None:
+    number = two_heads(shop)
+    shop.fake.repo(SHOP).bare.git("update-ref", "-d", "refs/heads/feature")  # gone mid-review
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (2, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert "git fetch of refs/heads/main, refs/heads/feature from origin failed" in reply
+
+
+def test_an_internal_error_ends_with_a_reply_saying_what_failed(shop: Shop) -> None:
+    number = two_heads(shop)
+    comment_id = comment(shop, number, "/merge-heads")
+
+    def broken(ctx: ActionContext, session: Session, body: str) -> Outcome:
+        raise KeyError("a bug, injected")
+
+    handlers = {"issue_comment": partial(handle_comment, command=broken)}
+    run = shop.run_here(shop.fake.event_issue_comment(SHOP, comment_id), handlers=handlers)
+    assert run.code == 2
+    reactions = [r.content for r in _comment(shop, number, comment_id).reactions]
+    assert reactions == ["eyes", "confused"]
+    [reply] = replies(shop, number)
+    assert (
+        reply
+        == "`/merge-heads` failed:\n\n```text\ninternal error: KeyError: 'a bug, injected'\n```"
+    )
+    assert len(run.errors()) == 1
+
+
+def test_a_failure_after_the_commit_still_says_what_was_committed(shop: Shop) -> None:
+    shop.commit_main({"alembic-heads-report.json/keep": ""})  # the verdict file cannot be written
+    number = two_heads(shop)
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (2, ["eyes", "rocket"]), run.log
+    new_head = shop.fake.branch_sha(SHOP, "feature")
+    [reply] = replies(shop, number)
+    assert reply.startswith(f"Committed [{new_head[:12]}](")
+    assert "But the bot could not set the new commit's status and comment:" in reply
+    assert "Is a directory" in reply
+
+
+def test_an_env_that_names_no_environment_is_an_error_not_nothing_to_merge(shop: Shop) -> None:
+    number = two_heads(shop)
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run, reactions = command_run(shop, number, "/merge-heads --env nope")
+    assert (run.code, reactions) == (1, ["eyes", "confused"]), run.log
+    [reply] = replies(shop, number)
+    assert reply.startswith("Cannot fix this:")
+    assert "no single Alembic environment matches 'nope'" in reply
+    assert shop.fake.branch_sha(SHOP, "feature") == head
+
+
+def test_an_env_that_designates_the_environment_is_fixed(shop: Shop) -> None:
+    number = two_heads(shop)
+    run, reactions = command_run(shop, number, "/merge-heads --env migrations")
+    assert (run.code, reactions) == (0, ["eyes", "rocket"]), run.log
+
+
+def test_a_reply_too_long_for_github_is_shortened_not_dropped(shop: Shop) -> None:
+    names = [f"conflicts/{'x' * 180}{i:03}.txt" for i in range(400)]  # 400 x 190 characters
+    shop.commit_main({**dict.fromkeys(names, "main's words\n"), path("c"): revision("c", "b")})
+    feature = {**dict.fromkeys(names, "feature's words\n"), path("d"): revision("d", "b")}
+    shop.branch("feature", feature, "main~1")
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    run, reactions = command_run(shop, number, "/merge-heads")
+    assert (run.code, reactions) == (1, ["eyes", "confused"]), run.log
+    [body] = own_comments(shop, number)
+    assert len(body) <= 65_536
+    [reply] = replies(shop, number)
+    assert reply.startswith("Git cannot merge main into this branch cleanly (`conflicts/")
+    assert reply.endswith("… (shortened to fit in a GitHub comment; the job log has all of it)")
+    assert names[-1] in run.log  # all of it, escaped into the one error line
+
+
 # --- auto-fix --------------------------------------------------------------------------------
 
 
@@ -356,3 +509,21 @@ def test_a_hostile_message_is_committed_as_text_that_runs_nothing(
     )
     assert (done.returncode, (where / MARKER).exists()) == (0, False), done.stderr
     assert len(upgrade_on_sqlite(shop, new_head, tmp_path)) == 1
+
+
+def test_auto_fix_on_a_conflict_says_why_in_one_error_line_that_forges_no_command(
+    shop: Shop,
+) -> None:
+    hostile = "notes\n::warning::forged\n::set-output name=ok::true\n.txt"
+    shop.commit_main({hostile: "main's words\n", path("c"): revision("c", "b")})
+    shop.branch("feature", {hostile: "feature's words\n", path("d"): revision("d", "b")}, "main~1")
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    head = shop.fake.branch_sha(SHOP, "feature")
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), auto_fix="true")
+    assert run.code == 2
+    [error] = run.errors()
+    assert error.startswith("alembic-heads-bot: auto-fix: Git cannot merge main into this branch")
+    commands = RunnerModel().feed(run.log)
+    assert not [c for c in commands if c[0] in ("warning", "set-output")]
+    assert not any("forged" in data for name, _, data in commands if name != "error")
+    assert shop.fake.branch_sha(SHOP, "feature") == head

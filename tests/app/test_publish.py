@@ -10,6 +10,9 @@ import json
 import re
 
 import pytest
+from alembic_heads_bot.app.context import ActionContext, ActionResult
+from alembic_heads_bot.app.publish import publish_failure
+from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.report.comment import marker
 from fakegithub import ACTIONS_LOGIN
 from projects import path, revision
@@ -280,6 +283,171 @@ def test_a_token_without_the_checks_permission_is_told_which_permission_to_add(
     assert run.code == 2
     assert run.errors()[0].endswith("give the workflow `permissions: checks: write`")
     assert len(own_comments(shop, number)) == 1
+
+
+# --- lost answers: each write lands once --------------------------------------------------
+
+# GitHub carried the write out, but its answer never came back: a 502 from a proxy, or the
+# connection closed (as when a timeout gives up).
+LOST = {"502": {"status": 502, "after": True}, "closed": {"drop": True, "after": True}}
+
+
+@pytest.mark.parametrize("lost", LOST)
+def test_a_check_run_whose_answer_was_lost_is_not_created_twice(shop: Shop, lost: str) -> None:
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/check-runs", **LOST[lost])
+    run = shop.run(shop.fake.event_pull_request(SHOP, number))
+    assert (run.code, run.errors()) == (1, []), run.log  # everything was published
+    [check] = shop.fake.check_runs(SHOP, head)
+    assert (check.conclusion, len(check.annotations)) == ("failure", 1)
+    assert run.api.count(("POST", f"/repos/{SHOP}/check-runs")) == 1
+    assert ("GET", f"/repos/{SHOP}/commits/{head}/check-runs") in run.api  # looked it up
+
+
+@pytest.mark.parametrize("lost", LOST)
+def test_a_commit_status_whose_answer_was_lost_is_not_posted_twice(shop: Shop, lost: str) -> None:
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/statuses/{head}", **LOST[lost])
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), status="commit-status")
+    assert (run.code, run.errors()) == (1, []), run.log
+    [status] = shop.fake.statuses(SHOP, head)
+    assert (status.state, status.context) == ("failure", "alembic-heads")
+    assert run.api.count(("POST", f"/repos/{SHOP}/statuses/{head}")) == 1
+
+
+def test_a_status_refused_once_is_posted_on_the_second_try(shop: Shop) -> None:
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/statuses/{head}", status=502)  # not carried out
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), status="commit-status")
+    assert (run.code, run.errors()) == (1, []), run.log
+    assert [s.state for s in shop.fake.statuses(SHOP, head)] == ["failure"]
+    assert run.api.count(("POST", f"/repos/{SHOP}/statuses/{head}")) == 2
+
+
+@pytest.mark.parametrize("lost", LOST)
+def test_an_annotation_batch_whose_answer_was_lost_is_not_added_twice(
+    shop: Shop, lost: str
+) -> None:
+    shop.commit_main({path("c"): revision("c", "b")})
+    many = {path(f"n{i:02}"): revision(f"n{i:02}", "b") for i in range(55)}
+    shop.branch("feature", many, start="main~1")
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    shop.fake.fail_next("PATCH", f"/repos/{SHOP}/check-runs/*", **LOST[lost])
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), comment="never")
+    assert (run.code, run.errors()) == (1, []), run.log
+    [check] = shop.fake.check_runs(SHOP)
+    assert len(check.annotations) == 55  # 50, then 5: not 60
+    assert run.writes == [
+        ("POST", f"/repos/{SHOP}/check-runs"),
+        ("PATCH", f"/repos/{SHOP}/check-runs/{check.id}"),
+    ]
+
+
+def test_an_annotation_batch_refused_once_is_added_on_the_second_try(shop: Shop) -> None:
+    shop.commit_main({path("c"): revision("c", "b")})
+    many = {path(f"n{i:02}"): revision(f"n{i:02}", "b") for i in range(55)}
+    shop.branch("feature", many, start="main~1")
+    number = shop.fake.open_pr(SHOP, head="feature").number
+    shop.fake.fail_next("PATCH", f"/repos/{SHOP}/check-runs/*", status=502)
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), comment="never")
+    assert (run.code, run.errors()) == (1, []), run.log
+    [check] = shop.fake.check_runs(SHOP)
+    assert len(check.annotations) == 55
+
+
+def test_a_lost_answer_to_deleting_a_duplicate_comment_is_no_failure(shop: Shop) -> None:
+    number = two_heads(shop)
+    shop.run(shop.fake.event_pull_request(SHOP, number))
+    [first] = shop.fake.comments(SHOP, number)
+    # a second run that raced with the first left its own copy of the sticky comment
+    shop.fake.add_comment(SHOP, number, first.body, author=ACTIONS_LOGIN)
+    shop.fake.fail_next("DELETE", f"/repos/{SHOP}/issues/comments/*", status=502, after=True)
+    run = shop.run(shop.fake.event_pull_request(SHOP, number, "synchronize"))
+    assert (run.code, run.errors()) == (1, []), run.log  # not a false failure (exit 2)
+    assert [c.id for c in shop.fake.comments(SHOP, number)] == [first.id]
+    assert run.api.count(("DELETE", f"/repos/{SHOP}/issues/comments/{first.id + 1}")) == 1
+
+
+# --- a run that fails still sets a status ----------------------------------------------------
+
+
+def test_a_git_failure_sets_a_failing_check_run_that_says_why(shop: Shop) -> None:
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    event = shop.fake.event_pull_request(SHOP, number)
+    shop.fake.repo(SHOP).bare.git(
+        "update-ref", "-d", f"refs/pull/{number}/head"
+    )  # nothing to fetch
+    run = shop.run(event)
+    assert run.code == 2
+    [error] = run.errors()
+    assert "git fetch of refs/heads/main, refs/pull/1/head from origin failed" in error
+    [check] = shop.fake.check_runs(SHOP, head)
+    assert (check.status, check.conclusion) == ("completed", "failure")
+    assert check.output["title"] == "alembic-heads-bot could not judge this change"
+    assert error.removeprefix("alembic-heads-bot: ") in check.output["summary"]
+    assert check.output["summary"].endswith(f"{SHOP}/actions/runs/4242")
+
+
+def test_a_runner_file_that_cannot_be_written_sets_a_failing_commit_status(shop: Shop) -> None:
+    # the workspace holds a directory where the verdict file goes
+    shop.commit_main({"alembic-heads-report.json/keep": ""})
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    run = shop.run(shop.fake.event_pull_request(SHOP, number), status="commit-status")
+    assert run.code == 2
+    [error] = run.errors()
+    assert "Is a directory" in error
+    [status] = shop.fake.statuses(SHOP, head)
+    assert status.state == "failure"
+    assert status.description.startswith("Could not judge: [Errno 21] Is a directory")
+    assert len(status.description) <= 140
+
+
+def test_an_internal_error_sets_a_failing_check_run_with_the_error(shop: Shop) -> None:
+    number = two_heads(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+
+    def broken(ctx: ActionContext, result: ActionResult) -> bool:
+        raise RuntimeError("a bug, injected")
+
+    run = shop.run_here(
+        shop.fake.event_pull_request(SHOP, number), publish=broken, report_failure=publish_failure
+    )
+    assert run.code == 2
+    assert run.errors() == ["alembic-heads-bot: internal error: RuntimeError: a bug, injected"]
+    [check] = shop.fake.check_runs(SHOP, head)
+    assert check.conclusion == "failure"
+    assert "```text\ninternal error: RuntimeError: a bug, injected\n```" in check.output["summary"]
+
+
+def test_a_failure_reason_quoting_the_pull_request_stays_text_in_the_check_run(
+    shop: Shop,
+) -> None:
+    number = two_heads(shop)
+    hostile = "```\n@octocat <img src=x> [click](http://evil.example)\n````"
+
+    def broken(ctx: ActionContext, result: ActionResult) -> bool:
+        raise CannotJudge(hostile)
+
+    run = shop.run_here(
+        shop.fake.event_pull_request(SHOP, number), publish=broken, report_failure=publish_failure
+    )
+    assert run.code == 2
+    [check] = shop.fake.check_runs(SHOP)
+    summary = check.output["summary"]
+    assert f"`````text\n{hostile}\n`````" in summary  # a fence the text cannot close
+
+
+def test_with_no_status_wanted_a_failure_posts_nothing(shop: Shop) -> None:
+    number = two_heads(shop)
+    shop.fake.repo(SHOP).bare.git("update-ref", "-d", f"refs/pull/{number}/head")
+    event = shop.fake.event_pull_request(SHOP, number)
+    run = shop.run(event, status="none")
+    assert (run.code, run.api) == (2, [])
 
 
 # --- deployed databases ----------------------------------------------------------------------

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic_heads_bot.app.action import run_action
 from fakegithub import ACTIONS_LOGIN, Event, FakeGitHub, LoggedRequest
 from gitrepo import GitRepo
 from projects import INI, chain, path, revision
@@ -73,6 +76,34 @@ class Shop:
 
     def launch(self, event: Event, token: str | None = None, **inputs: str) -> Job:
         """Start the action for `event` (several may run at once, as on GitHub)."""
+        env, output, summary = self.job(event, token, **inputs)
+        process = subprocess.Popen(
+            [str(ENTRY), "action"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        return Job(process, output, summary)
+
+    def run_here(self, event: Event, *, token: str | None = None, **options: Any) -> ActionRun:
+        """Run the action for `event` in this process, through `run_action`, with the
+        collaborators in `options` (publish, handlers, report_failure) and the inputs in
+        `inputs` (a dict): how a test injects a failure without patching anything."""
+        self.fake.clear_requests()
+        env, output, summary = self.job(event, token, **options.pop("inputs", {}))
+        stream = io.StringIO()
+        code = run_action(env, stream=stream, **options)
+        return ActionRun(
+            code,
+            stream.getvalue(),
+            read_outputs(output.read_text()),
+            summary.read_text(),
+            list(self.fake.requests),
+        )
+
+    def job(
+        self, event: Event, token: str | None = None, **inputs: str
+    ) -> tuple[dict[str, str], Path, Path]:
+        """A fresh depth-1 checkout and the runner's environment for `event`; the environment,
+        the output file and the summary file."""
         self.runs += 1
         job = self.tmp / f"job{self.runs}"
         (job / "runner").mkdir(parents=True)
@@ -94,11 +125,7 @@ class Shop:
             "INPUT_GITHUB-TOKEN": token if token is not None else self.fake.make_token(),
         })  # fmt: skip
         env.update({f"INPUT_{name.upper().replace('_', '-')}": v for name, v in inputs.items()})
-        process = subprocess.Popen(
-            [str(ENTRY), "action"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        return Job(process, output, summary)
+        return env, output, summary
 
     def finish(self, job: Job) -> ActionRun:
         stdout, stderr = job.process.communicate(timeout=300)

@@ -435,6 +435,18 @@ def test_500_is_retried_on_get_and_post_but_not_patch(fake):
     assert [c.body for c in fake.comments(REPO, 5)] == ["hello"]
 
 
+def test_a_dropped_answer_is_a_lost_connection_after_the_write_was_carried_out(fake):
+    pr = client(fake, fake.make_token(), retry=None).get_repo(REPO).get_pull(5)
+    fake.fail_next("POST", "/repos/octo/app/issues/5/comments", drop=True, after=True)
+    with pytest.raises(requests.ConnectionError):
+        pr.create_issue_comment("landed")
+    fake.fail_next("POST", "/repos/octo/app/issues/5/comments", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        pr.create_issue_comment("never sent on")
+    assert [c.body for c in fake.comments(REPO, 5)] == ["landed"]
+    assert [r.status for r in fake.requests if r.method == "POST"] == [0, 0]
+
+
 def test_rate_limit_403_carries_githubs_headers_and_is_waited_out(fake):
     fake.fail_next("GET", f"/repos/{REPO}", rate_limit="primary", reset_in=3600)
     with pytest.raises(RateLimitExceededException) as limited:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 
 from alembic_heads_bot.engine.errors import SourceError
-from alembic_heads_bot.engine.tree import SKIPPED_DIRS
+from alembic_heads_bot.engine.parse import MAX_FILE_BYTES
+from alembic_heads_bot.engine.tree import SKIPPED_DIRS, FileTooLarge
 
 
 class DiskTree:
@@ -22,11 +23,13 @@ class DiskTree:
 
     Pruned: the directories named in `engine.tree.SKIPPED_DIRS`, and virtualenvs (directories
     holding `pyvenv.cfg`) below the root. Symbolic links are listed as files, whatever they
-    point to, and never followed, as git records them; `link()` gives their text.
+    point to, and never followed, as git records them; `link()` gives their text. A file
+    larger than `max_bytes` is never read (FileTooLarge): its size is asked first.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> None:
         self.root = Path(root).absolute()
+        self.max_bytes = max_bytes
         if not self.root.is_dir():
             raise SourceError(f"not a directory: {os.fspath(root)}")
         self._prefix = f"{self.root.as_posix().rstrip('/')}/"
@@ -58,7 +61,13 @@ class DiskTree:
         if self._is_link(path):
             raise OSError(errno.ELOOP, "is a symbolic link", path)
         with open(self._full(path), "rb") as file:  # noqa: PTH123
-            return file.read()
+            size = os.fstat(file.fileno()).st_size  # of the file opened: no race with a swap
+            if size > self.max_bytes:
+                raise FileTooLarge(path, size, self.max_bytes)
+            data = file.read(self.max_bytes + 1)  # a file that grows meanwhile stays bounded
+        if len(data) > self.max_bytes:
+            raise FileTooLarge(path, len(data), self.max_bytes)
+        return data
 
     def _full(self, path: str) -> str:
         # Plain string joining: pathlib costs ~30 us a call, which adds up over 10,000 files.

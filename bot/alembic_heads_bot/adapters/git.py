@@ -26,6 +26,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
 from alembic_heads_bot.engine.errors import SourceError
+from alembic_heads_bot.engine.parse import MAX_FILE_BYTES
+from alembic_heads_bot.engine.tree import FileTooLarge
 
 if TYPE_CHECKING:
     import git
@@ -288,10 +290,12 @@ def _git(repo: git.Repo, *args: str) -> tuple[int, bytes, str]:
 class GitTree:
     """The tree of one commit, or a bare tree such as a trial merge's, read through the Tree
     protocol (see `engine.tree`). `commit` is None for a bare tree; `object_id` is what is
-    listed."""
+    listed. A blob larger than `max_bytes` is never read: its size is in git's object header,
+    which is asked first (FileTooLarge)."""
 
-    def __init__(self, repo: git.Repo, rev: str) -> None:
+    def __init__(self, repo: git.Repo, rev: str, max_bytes: int = MAX_FILE_BYTES) -> None:
         self.repo = repo
+        self.max_bytes = max_bytes
         self.commit: str | None
         self.object_id: str
         self.commit, self.object_id = _resolve_tree_ish(repo, rev)
@@ -333,8 +337,13 @@ class GitTree:
         return entry
 
     def _blob(self, path: str, oid: str) -> bytes:
+        binsha = bytes.fromhex(oid)
         try:
-            return self.repo.odb.stream(bytes.fromhex(oid)).read()
+            # `cat-file --batch-check` first: a huge blob costs one header line, not its bytes
+            size = self.repo.odb.info(binsha).size
+            if size > self.max_bytes:
+                raise FileTooLarge(path, size, self.max_bytes)
+            return self.repo.odb.stream(binsha).read()
         except ValueError as error:  # cat-file answered "missing" (e.g. a partial clone)
             raise OSError(errno.EIO, f"cannot read blob {oid}: {error}", path) from None
 

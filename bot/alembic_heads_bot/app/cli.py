@@ -105,15 +105,16 @@ def run_current(args: argparse.Namespace) -> int:
     from alembic_heads_bot.engine.deployed import table_name
     from alembic_heads_bot.engine.report.heads import current_dict, current_summary, current_text
 
+    url = _database_url(args, os.environ)  # before the scan: a missing URL is said at once
     scan = scan_source(args.path, args.rev, args.config, args.env)
     env_scan = _one_environment(scan)
     env = env_scan.environment
     table = args.version_table or env.version_table
     schema = args.version_table_schema or env.version_table_schema
     shown = table_name(table, schema)
-    database = safe_url(args.database_url)
+    database = safe_url(url)
     try:
-        rows = read_applied(args.database_url, table, schema, timeout=args.timeout)
+        rows = read_applied(url, table, schema, timeout=args.timeout)
     except DatabaseUnreadable as exc:
         raise UsageError(f"cannot read {database}: {exc}") from exc
     if args.json:
@@ -128,6 +129,22 @@ def run_current(args: argparse.Namespace) -> int:
             print(problem_line(problem), file=sys.stderr)
     failed = report_problems(scan) == EXIT_FAILED
     return EXIT_FAILED if failed or not readable else EXIT_OK
+
+
+DATABASE_URL_ENV = "DATABASE_URL"
+
+
+def _database_url(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
+    """--database-url, else the variable --database-url-env names (DATABASE_URL by default):
+    a variable keeps the password out of the argv, which other local users can read."""
+    if args.database_url is not None:
+        return str(args.database_url)
+    name = args.database_url_env or DATABASE_URL_ENV
+    url = environ.get(name, "").strip()
+    if not url:
+        how = "" if args.database_url_env else " (or name another with --database-url-env NAME)"
+        raise UsageError(f"current reads the database's URL from {name}, which is not set{how}")
+    return url
 
 
 def _one_environment(scan: TreeScan) -> EnvironmentScan:
@@ -264,9 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
         "current", help="show what a database has applied, like `alembic current`"
     )
     _source_arguments(current)
-    current.add_argument(
-        "--database-url", required=True, metavar="URL",
-        help="SQLAlchemy URL of the database (read only; never written)",
+    url = current.add_mutually_exclusive_group()
+    url.add_argument(
+        "--database-url-env", metavar="NAME",
+        help=f"the environment variable holding the database's SQLAlchemy URL (default: "
+        f"{DATABASE_URL_ENV}); read only, never written",
+    )  # fmt: skip
+    url.add_argument(
+        "--database-url", metavar="URL",
+        help="the URL itself; other local users can read it in the process list, so prefer "
+        "a variable",
     )  # fmt: skip
     current.add_argument("--version-table", help="default: what env.py configures")
     current.add_argument("--version-table-schema", help="default: what env.py configures")

@@ -3,13 +3,13 @@ judgement, and the exit codes. Read once, in `app.events.prepare`; nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from alembic_heads_bot.adapters.git import Workspace
+from alembic_heads_bot.adapters.git import Workspace, basic_credentials
 from alembic_heads_bot.adapters.runner import WorkflowLog
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.errors import CannotJudge
@@ -93,6 +93,11 @@ class ActionContext:
         return Workspace(self.repository, self.environ, self.settings.token, self.server_url)
 
     @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be printed or posted: the tokens, in every form (see scrub)."""
+        return secret_forms(self.settings.token, self.settings.fix_token)
+
+    @property
     def repository_url(self) -> str:
         return f"{self.server_url}/{self.repository_name}"
 
@@ -150,3 +155,24 @@ def dig(payload: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
     return value
+
+
+def secret_forms(*tokens: str) -> tuple[str, ...]:
+    """Every form in which a token could show up in text: itself, the basic credentials git
+    sends, and each line of a token that has several (a refused one: see app.action)."""
+    forms: list[str] = []
+    for token in filter(None, tokens):
+        forms += [token, basic_credentials(token)]
+        lines = [line.strip() for line in token.splitlines()]
+        forms += [line for line in lines if len(line) >= _SHORTEST_SECRET and line != token]
+    return tuple(dict.fromkeys(forms))
+
+
+_SHORTEST_SECRET = 4  # a shorter line of a broken token would blank out ordinary words
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every secret replaced by ***, the longest first (a token before its lines)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text

@@ -7,19 +7,26 @@ no shas), its branch and the current base tip are fetched and judged, and the fi
 comment, because a commit made with the workflow's token starts no workflow. It ends with 🚀,
 👍 (nothing to do), 👎 (not allowed) or 😕 and a reply saying why.
 
+No command ends silently: whatever fails on the way (GitHub, also when tried again; git; the
+analysis; a bug) ends with a reply saying what failed and 😕, and one `::error::` line in the
+job log. A reply too long for a comment is shortened, never dropped.
+
 Exit codes: 0 done or nothing to do, 1 refused (the reply says why), 2 GitHub or git failed.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 
-from alembic_heads_bot.adapters.git import GitTree, open_repo
-from alembic_heads_bot.adapters.github.client import ApiFailure, connect, read, write
+from alembic_heads_bot.adapters.git import GitError, GitTree, open_repo
+from alembic_heads_bot.adapters.github.client import ApiFailure, connect, read
 from alembic_heads_bot.adapters.github.git_data import BranchMoved, FixCommit, commit_fix
+from alembic_heads_bot.adapters.github.replies import REPLY_ROOM, post_reply, react
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -31,14 +38,23 @@ from alembic_heads_bot.app.context import (
     Target,
     dig,
     is_fork,
+    scrub,
 )
 from alembic_heads_bot.app.fix_inputs import fix_inputs
-from alembic_heads_bot.app.publish import Session, open_session, publish, report, say_failures
+from alembic_heads_bot.app.publish import (
+    Session,
+    code_block,
+    open_session,
+    publish,
+    report,
+    say_failures,
+)
 from alembic_heads_bot.app.pull_request import evaluate, publish_local
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.fix.plan import FileChange, FixRefused, FixRequest, plan_fix
 from alembic_heads_bot.engine.merge_command import (
+    COMMAND,
     TRAILER,
     CommandError,
     commit_message,
@@ -48,6 +64,7 @@ from alembic_heads_bot.engine.merge_command import (
     parse_command,
     usage_reply,
 )
+from alembic_heads_bot.engine.scan import EnvironmentNotFound
 
 _WRITERS = ("admin", "maintain", "write")
 _PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -63,7 +80,12 @@ class Outcome:
 # --- the comment command ---------------------------------------------------------------------
 
 
-def handle_comment(ctx: ActionContext) -> int:
+# The work a command does once it is known to be one: the outcome to say. Any exception it
+# raises is turned into a 😕 and a reply saying what failed.
+Command = Callable[[ActionContext, Session, str], Outcome]
+
+
+def handle_comment(ctx: ActionContext, command: Command | None = None) -> int:
     why = _not_a_command(ctx)
     if why is not None:
         ctx.log.notice(f"alembic-heads-bot: {why}; nothing to do")
@@ -72,22 +94,102 @@ def handle_comment(ctx: ActionContext) -> int:
     if session is None:
         return EXIT_ERROR
     comment = IssueComment(session.gh.requester, url=dig(ctx.payload, "comment", "url"))
-    try:
-        _react(comment, "eyes")
+    body, work = dig(ctx.payload, "comment", "body"), command or _command
+
+    def started() -> Outcome:
+        react(comment, "eyes", session.identity)
+        return work(ctx, session, body)
+
+    outcome = attempt(ctx, started)
+    say_outcome(ctx, "/merge-heads", outcome)
+    failures = []
+    if outcome.reply is not None:
+        number = int(dig(ctx.payload, "issue", "number"))
         try:
-            outcome = _command(ctx, session, dig(ctx.payload, "comment", "body"))
-        except CannotJudge as error:  # git or the analysis failed: say so where it was asked
-            outcome = Outcome(EXIT_ERROR, "confused", f"The bot could not do this: {error}")
-        reply = outcome.reply
-        if reply is not None:
-            number = dig(ctx.payload, "issue", "number")
-            issue = session.repo.get_issue(number)
-            write(f"reply on #{number}", lambda: issue.create_comment(reply))
-        _react(comment, outcome.reaction)
+            post_reply(
+                session.repo.get_issue(number), number, fit_reply(outcome.reply), session.identity
+            )
+        except ApiFailure as failure:
+            failures.append(str(failure))
+    try:
+        react(comment, outcome.reaction, session.identity)
     except ApiFailure as failure:
-        say_failures(ctx, [str(failure)])
-        return EXIT_ERROR
-    return outcome.code
+        failures.append(str(failure))
+    say_failures(ctx, failures)
+    return EXIT_ERROR if failures else outcome.code
+
+
+def attempt(ctx: ActionContext, work: Callable[[], Outcome]) -> Outcome:
+    """`work()`'s outcome, or, whatever it raised, a 😕 and a reply saying what failed (the
+    tokens scrubbed: the reply is public)."""
+    try:
+        outcome = work()
+    except EnvironmentNotFound as error:  # --env NAME names nothing: the commenter's mistake
+        outcome = Outcome(EXIT_FAILED, "confused", f"Cannot fix this:\n\n{code_block(str(error))}")
+    except Exception as exc:  # said where the command was asked, not only in the log
+        reason = failure_reason(exc)
+        outcome = Outcome(EXIT_ERROR, "confused", f"`{COMMAND}` failed:\n\n{code_block(reason)}")
+    if outcome.reply is None:
+        return outcome
+    return replace(outcome, reply=scrub(outcome.reply, ctx.secrets))
+
+
+def failure_reason(exc: Exception) -> str:
+    """What failed, in words: GitHub's failures (also when asked again) and git's or the
+    analysis's (CannotJudge) say it themselves; anything else is a bug."""
+    if isinstance(exc, (ApiFailure, CannotJudge)):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def say_outcome(ctx: ActionContext, what: str, outcome: Outcome) -> None:
+    """The reply in the job log too: as the step's one error line when it did not succeed."""
+    if outcome.reply is None:
+        return
+    if outcome.code == EXIT_OK:
+        ctx.log.untrusted(f"alembic-heads-bot: {what}: {outcome.reply}")
+    else:
+        ctx.log.error(f"alembic-heads-bot: {what}: {outcome.reply}")
+
+
+_SHORTENED = "\n\n… (shortened to fit in a GitHub comment; the job log has all of it)"
+
+
+def fit_reply(text: str, room: int = REPLY_ROOM) -> str:
+    """`text`, or as much of it as fits in `room` characters with a note that it was cut, its
+    open code block closed."""
+    if len(text) <= room:
+        return text
+    keep = room - len(_SHORTENED)
+    while True:
+        cut = text[:keep]
+        newline = cut.rfind("\n")
+        if newline > keep // 2:  # end on a whole line when that loses little
+            cut = cut[:newline]
+        closing = _closing(cut)
+        if len(cut) + len(closing) + len(_SHORTENED) <= room:
+            return cut + closing + _SHORTENED
+        keep -= len(closing)
+
+
+def _closing(text: str) -> str:
+    """What closes the code block or inline code span left open at the end of `text`."""
+    fence: str | None = None
+    last = ""
+    for line in text.split("\n"):
+        opened = re.match(r" {0,3}(`{3,}|~{3,})", line)
+        if opened is None:
+            last = line
+            continue
+        run = opened.group(1)
+        if fence is None:
+            fence = run
+        elif run[0] == fence[0] and len(run) >= len(fence) and line.strip() == run:
+            fence = None
+        last = ""
+    if fence is not None:
+        return f"\n{fence}"
+    return "`" if last.count("`") % 2 else ""
 
 
 def _not_a_command(ctx: ActionContext) -> str | None:
@@ -104,6 +206,9 @@ def _not_a_command(ctx: ActionContext) -> str | None:
         return "the comment is not a /merge-heads command"
     if not isinstance(dig(payload, "comment", "url"), str):
         raise ActionError("the issue_comment event payload has no comment.url")
+    number = dig(payload, "issue", "number")
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise ActionError("the issue_comment event payload has no issue.number (int expected)")
     return None
 
 
@@ -138,10 +243,6 @@ def _permission(session: Session, login: str) -> str:
     return read(f"read {login}'s permission", ask)
 
 
-def _react(comment: IssueComment, content: str) -> None:
-    write(f"react {content} to the command", lambda: comment.create_reaction(content), "issues")
-
-
 # --- the fix ---------------------------------------------------------------------------------
 
 
@@ -157,12 +258,12 @@ def fix_pull_request(
     fork = is_fork(head_repository, session.full_name)
     head_ref = f"refs/pull/{number}/head" if fork else f"refs/heads/{pull.head.ref}"
     local = replace(ctx, target=Target("issue_comment", pull.base.ref, head_ref, number, None))
-    for attempt in (1, 2):
+    for tries in (1, 2):
         result = evaluate(local, request.env)
         outcome = _fix_once(local, session, result, request, pull.head.ref if not fork else None)
         if outcome is not None:
             return outcome
-        ctx.log.emit(f"alembic-heads-bot: {pull.head.ref} moved (attempt {attempt}); again")
+        ctx.log.untrusted(f"alembic-heads-bot: {pull.head.ref} moved (attempt {tries}); again")
     return Outcome(
         EXIT_FAILED,
         "confused",
@@ -241,18 +342,24 @@ def _writer(ctx: ActionContext, session: Session) -> Repository:
 def _after_commit(
     ctx: ActionContext, session: Session, sha: str, changes: list[FileChange], merges_base: bool
 ) -> Outcome:
-    """Judge the new commit, set its status and the sticky comment, and say what was done."""
+    """Judge the new commit, set its status and the sticky comment, and say what was done (and
+    what of this failed: the commit stands either way)."""
     target = ctx.target
     assert target is not None and target.number is not None
-    result = evaluate(ctx)  # fetches the branch again: now at the fix commit
-    publish_local(ctx, result)
-    failures = report(session, result, target.number)
-    say_failures(ctx, failures)
+    try:
+        result = evaluate(ctx)  # fetches the branch again: now at the fix commit
+        publish_local(ctx, result)
+        failures = report(session, result, target.number)
+    except Exception as exc:
+        failures = [failure_reason(exc)]
     link = f"[{sha[:12]}]({ctx.server_url}/{session.full_name}/commit/{sha})"
     files = ", ".join(f"`{c.path}`" for c in changes)
     merged = f" (with `{target.base_branch}` merged in)" if merges_base else ""
     notes = [n for c in changes for n in c.notes]
     reply = f"Committed {link}{merged}: {files}." + "".join(f"\n- {n}" for n in notes)
+    if failures:  # said in the reply, which the log gets as an error line (say_outcome)
+        reply += "\n\nBut the bot could not set the new commit's status and comment:\n\n"
+        reply += code_block("\n".join(failures))
     return Outcome(EXIT_ERROR if failures else EXIT_OK, "rocket", reply)
 
 
@@ -261,24 +368,23 @@ def _after_commit(
 
 def publish_and_fix(ctx: ActionContext, result: ActionResult) -> bool:
     """The publisher for pull-request events: publish, then with `auto-fix` commit the fix,
-    both through one session."""
+    both through one session. Whatever the fix runs into is said in the log (one `::error::`
+    line) and fails the step; it never undoes what was published."""
     why = _no_auto_fix(ctx, result)
     if why is not None:
         published = publish(ctx, result)
         if ctx.settings.auto_fix:
-            ctx.log.emit(f"alembic-heads-bot: no auto-fix: {why}")
+            ctx.log.untrusted(f"alembic-heads-bot: no auto-fix: {why}")
         return published
     session = open_session(ctx)
     if session is None:  # no token: nothing can be posted or committed (said once)
         return False
     published = publish(ctx, result, session)
-    assert ctx.target is not None and ctx.target.number is not None
-    try:
-        outcome = fix_pull_request(ctx, session, ctx.target.number, FixRequest())
-    except ApiFailure as failure:
-        say_failures(ctx, [str(failure)])
-        return False
-    ctx.log.emit(f"alembic-heads-bot: auto-fix: {outcome.reply}")
+    target = ctx.target
+    assert target is not None and target.number is not None
+    number = target.number
+    outcome = attempt(ctx, lambda: fix_pull_request(ctx, session, number, FixRequest()))
+    say_outcome(ctx, "auto-fix", outcome)
     return published and outcome.code == EXIT_OK
 
 
@@ -290,7 +396,10 @@ def _no_auto_fix(ctx: ActionContext, result: ActionResult) -> str | None:
         return "no new head"
     if ctx.is_fork:
         return "the pull request comes from a fork"
-    message = ctx.git.text("log", "-1", "--format=%B", HEAD_REF)
+    try:
+        message = ctx.git.text("log", "-1", "--format=%B", HEAD_REF)
+    except GitError as error:
+        return f"cannot tell whether the head is the bot's own fix: {error}"
     if f"\n{TRAILER}: " in message:
         return "the head commit is the bot's own fix"
     return None

@@ -5,15 +5,21 @@ nothing. Each part is tried on its own (a failed status does not stop the commen
 failure is one `::error::` line saying what and why, and the step then exits 2 whatever the
 verdict, because a required status that was not set would otherwise block the pull request
 without a word.
+
+When the run fails before the verdict is published (git, the analysis, a bug),
+`publish_failure` still sets the status, failing, with the reason: a required check never
+stays pending.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from github import Github
 from github.Repository import Repository
 
+from alembic_heads_bot.adapters.git import GitError
 from alembic_heads_bot.adapters.github.client import ApiFailure, connect
 from alembic_heads_bot.adapters.github.identity import Identity
 from alembic_heads_bot.adapters.github.statuses import (
@@ -22,9 +28,15 @@ from alembic_heads_bot.adapters.github.statuses import (
     set_commit_status,
 )
 from alembic_heads_bot.adapters.github.sticky import CommentOutcome, sync_comment
-from alembic_heads_bot.app.context import ActionContext, ActionResult
+from alembic_heads_bot.app.context import HEAD_REF, ActionContext, ActionResult
 from alembic_heads_bot.engine.merge_command import COMMAND
-from alembic_heads_bot.engine.report.check_run import check_output, status_description, status_state
+from alembic_heads_bot.engine.report.check_run import (
+    DESCRIPTION_LIMIT,
+    CheckOutput,
+    check_output,
+    status_description,
+    status_state,
+)
 from alembic_heads_bot.engine.report.comment import comment_body, worth_a_comment
 
 
@@ -121,11 +133,83 @@ def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> S
         outcome = set_commit_status(
             repo, settings.status_name, result.head_sha, state, description, run_url
         )
-    ctx.log.emit(
+    ctx.log.untrusted(
         f"alembic-heads-bot: {settings.status} {settings.status_name!r} set to {state} on "
         f"{result.head_sha}"
     )
     return outcome
+
+
+def publish_failure(ctx: ActionContext, reason: str) -> bool:
+    """A failing status on the head of the target that could not be judged, saying why;
+    False when it could not be set (and said so). Nothing for a fork's read-only token or
+    with `status: none`."""
+    target = ctx.target
+    assert target is not None, "publish_failure runs only for an event with a target"
+    if ctx.settings.status == "none" or (ctx.event_name == "pull_request" and ctx.is_fork):
+        return True
+    sha = target.event_head_sha or _fetched_head(ctx)
+    if sha is None:
+        ctx.log.error("alembic-heads-bot: no failing status either: the head commit is unknown")
+        return False
+    session = open_session(ctx)
+    if session is None:
+        return False
+    try:
+        _set_failure(ctx, session.repo, sha, reason)
+    except ApiFailure as failure:
+        return say_failures(ctx, [str(failure)])
+    return True
+
+
+FAILURE_TITLE = "alembic-heads-bot could not judge this change"
+
+
+def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) -> None:
+    name = ctx.settings.status_name
+    if ctx.settings.status == "check-run":
+        output = CheckOutput("failure", FAILURE_TITLE, _failure_summary(reason, ctx.run_url), ())
+        set_check_run(repo, name, sha, output, ctx.run_url)
+    else:
+        line = " ".join(f"Could not judge: {reason}".split())
+        if len(line) > DESCRIPTION_LIMIT:
+            line = line[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
+        set_commit_status(repo, name, sha, "failure", line, ctx.run_url)
+    ctx.log.untrusted(
+        f"alembic-heads-bot: {ctx.settings.status} {name!r} set to failure on {sha}: the run failed"
+    )
+
+
+_REASON_LIMIT = 60_000  # characters of the reason in a check run's summary (65,535 in all)
+
+
+def _failure_summary(reason: str, run_url: str | None) -> str:
+    lines = [
+        "The check stopped before it could judge the migrations, so it fails rather than "
+        "leave the pull request waiting:",
+        "",
+        code_block(reason[:_REASON_LIMIT]),
+    ]
+    if run_url:
+        lines += ["", f"The job log says more: {run_url}"]
+    return "\n".join(lines)
+
+
+def code_block(text: str) -> str:
+    """Text the bot does not control (a file or branch name in git's words) as a Markdown code
+    block, shown verbatim: its fence is longer than any backtick run in the text, so the text
+    cannot close it and become a mention, a link or HTML."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _fetched_head(ctx: ActionContext) -> str | None:
+    """The head this run fetched, when the payload named none (a merge group without one)."""
+    try:
+        return ctx.git.rev_parse(HEAD_REF) or None
+    except GitError:
+        return None
 
 
 def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str:
@@ -144,4 +228,4 @@ def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:
     if done.action == "none":
         ctx.log.emit("alembic-heads-bot: nothing to report, so no pull-request comment")
     else:
-        ctx.log.emit(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")
+        ctx.log.untrusted(f"alembic-heads-bot: pull-request comment {done.action}: {done.url}")

@@ -24,7 +24,7 @@ from alembic_heads_bot.engine.model import (
     Severity,
 )
 from alembic_heads_bot.engine.parse import parse_revision_file
-from alembic_heads_bot.engine.tree import Tree
+from alembic_heads_bot.engine.tree import FileTooLarge, Tree
 from alembic_heads_bot.engine.versions import list_revision_files
 
 
@@ -162,6 +162,12 @@ def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]
 
 
 def _unreadable(path: str, exc: OSError) -> ParsedFile:
+    if isinstance(exc, FileTooLarge):  # said as parse.decode_source says it of bytes it got
+        message = (
+            f"The file is {exc.size:,} bytes, more than the {exc.limit:,} bytes this bot "
+            "parses; it was not read, so any revision it declares is missing from the graph."
+        )
+        return ParsedFile(path, None, (Problem.of("file-too-large", message, path),))
     reason = exc.strerror or str(exc)
     return ParsedFile(
         path, None, (Problem.of("unreadable-file", f"cannot read {path}: {reason}", path),)

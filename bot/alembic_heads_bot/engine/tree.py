@@ -7,6 +7,7 @@ touches the filesystem or git itself.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Collection
 from typing import Protocol
 
@@ -33,5 +34,19 @@ class Tree(Protocol):
         ...
 
     def read(self, path: str) -> bytes:
-        """The file's bytes. Raises OSError when the file cannot be read."""
+        """The file's bytes. Raises OSError when the file cannot be read, FileTooLarge (before
+        reading any of it) when it is larger than the tree reads."""
         ...
+
+
+class FileTooLarge(OSError):
+    """A file larger than a tree reads, told by its size (git's object header, the file's
+    stat) so that none of it was read."""
+
+    def __init__(self, path: str, size: int, limit: int) -> None:
+        super().__init__(errno.EFBIG, f"it is {size:,} bytes, more than the {limit:,} read", path)
+        self.size = size
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return f"the file is {self.size:,} bytes, more than the {self.limit:,} bytes the bot reads"

@@ -381,11 +381,14 @@ class FakeGitHub:
         retry_after: int | None = None,
         message: str | None = None,
         after: bool = False,
+        drop: bool = False,
     ) -> None:
         """Make the next `times` requests of `method` ("*" for any) whose path (without
         /api/v3, without query; a git path as is) matches the glob `path` fail. With `after`
         the request is carried out first and only its answer fails (a lost response), on
-        the REST API only.
+        the REST API only. With `drop` the connection is closed without any answer, as when
+        the network loses it or a timeout gives up (with `after`, once the request was carried
+        out); such a request is logged with status 0.
 
         `status` 500/502/422/... answers with GitHub's error body. `rate_limit="primary"`
         answers 403 "API rate limit exceeded ..." with X-RateLimit-Remaining 0 and
@@ -406,6 +409,7 @@ class FakeGitHub:
                     retry_after,
                     message,
                     after,
+                    drop,
                 )
             )
 

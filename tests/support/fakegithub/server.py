@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .fake import FakeGitHub
 
+DROPPED = 0  # the status logged for a request whose connection was closed without an answer
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 _GIT_PATH = re.compile(r"/(?P<owner>[^/]+)/(?P<repo>[^/]+?)\.git(?P<rest>/.*)")
 
@@ -58,6 +59,7 @@ class Failure:
     retry_after: int | None
     message: str | None
     after: bool = False  # carry the request out, then answer with the failure
+    drop: bool = False  # close the connection without any answer instead
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method) and fnmatch.fnmatchcase(path, self.path)
@@ -193,6 +195,9 @@ def dispatch(fake: FakeGitHub, handler: _Handler) -> None:
         fake.requests.append(
             LoggedRequest(handler.command, logged_path, parts.query, status, operation, login)
         )
+    if status == DROPPED:  # the answer is lost on the way: the client sees the connection end
+        handler.close_connection = True
+        return
     handler.send(status, headers, payload)
 
 
@@ -226,6 +231,8 @@ def _api(
             )
             if failure is not None:  # done, but the answer is lost on the way
                 reply = failure.reply(token)
+        if failure is not None and failure.drop:
+            return DROPPED, {}, b"", operation.operation_id, login
     except ApiError as error:
         reply = error.reply()
     except Exception:  # a bug in the fake: fail the test loudly, not with a dropped connection

@@ -57,25 +57,28 @@ def commit_fix(git: Workspace, repo: Repository, fix: FixCommit) -> str:
         lambda: repo.create_git_commit(fix.message, tree, parents),
         _PERMISSION,
     )
-    _move(repo, ref, fix.branch, commit.sha)
+    _move(repo, ref, fix, commit.sha)
     return commit.sha
 
 
-def _move(repo: Repository, ref: GitRef, branch: str, sha: str) -> None:
+def _move(repo: Repository, ref: GitRef, fix: FixCommit, sha: str) -> None:
+    def tip() -> str:
+        return repo.get_git_ref(f"heads/{fix.branch}").object.sha
+
     def landed() -> bool | None:
-        current = repo.get_git_ref(f"heads/{branch}").object.sha
-        return True if current == sha else None
+        return True if tip() == sha else None
+
+    def send() -> bool:
+        ref.edit(sha, force=False)
+        return True
 
     try:
-        write(
-            f"move {branch} to the fix commit",
-            lambda: ref.edit(sha, force=False),
-            _PERMISSION,
-            settled=landed,
-        )
+        write(f"move {fix.branch} to the fix commit", send, _PERMISSION, settled=landed)
     except ApiFailure as failure:
         status = getattr(failure.__cause__, "status", None)
-        if status == 422:  # "Update is not a fast forward": someone pushed meanwhile
+        # "Update is not a fast forward" when someone pushed meanwhile; any other refusal
+        # (a protected branch, a rule) is said as GitHub said it.
+        if status == 422 and read(f"read branch {fix.branch}", tip) != fix.head_sha:
             raise BranchMoved from None
         raise
 

@@ -8,9 +8,11 @@ from the state the old comment recorded, so a fix can be reported as "resolved".
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
 
+from github import UnknownObjectException
 from github.Issue import Issue
 from github.IssueComment import IssueComment
 
@@ -45,7 +47,7 @@ def sync_comment(
     existing = mine[0] if mine else None
     body = render(previous_state(existing.body) if existing is not None else None)
     for duplicate in mine[1:]:  # left by two runs that raced; keep the oldest
-        write(f"delete a duplicate comment on #{number}", duplicate.delete, _PERMISSION)
+        _delete(duplicate, number)
     if existing is not None:
         if existing.body == body:
             return CommentOutcome("unchanged", existing.html_url)
@@ -62,6 +64,25 @@ def sync_comment(
         f"comment on #{number}", lambda: issue.create_comment(body), _PERMISSION, settled=landed
     )
     return CommentOutcome("created", created.html_url)
+
+
+def _delete(duplicate: IssueComment, number: int) -> None:
+    """Delete a comment; one that is gone already (a lost answer to the first attempt, a
+    racing run) counts as deleted."""
+
+    def send() -> bool:
+        with suppress(UnknownObjectException):  # deleted meanwhile: just as good
+            duplicate.delete()
+        return True
+
+    def gone() -> bool | None:
+        try:
+            duplicate.update()
+        except UnknownObjectException:
+            return True
+        return None
+
+    write(f"delete a duplicate comment on #{number}", send, _PERMISSION, settled=gone)
 
 
 def _own_comments(
