@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from alembic_heads_bot.engine.fix.plan import FileChange, FixRequest
+from alembic_heads_bot.engine.fix.plan import STRATEGIES, FileChange, FixRequest
 from alembic_heads_bot.engine.report.escape import (
     code_block,
     code_list,
@@ -21,7 +21,6 @@ from alembic_heads_bot.engine.report.escape import (
 
 COMMAND = "/merge-heads"
 USAGE = f'`{COMMAND} [-m "message"] [--strategy merge|rebase] [--env NAME]`'
-STRATEGIES = ("merge", "rebase")
 # Marks the bot's own fix commits: auto-fix never fixes its own fix.
 TRAILER = "Alembic-Heads-Bot-Fix"
 _OPTIONS = {"-m": "message", "--message": "message", "--strategy": "strategy", "--env": "env"}
@@ -53,9 +52,10 @@ def parse_command(body: str) -> FixRequest:
         if name in values:
             raise CommandError(f"{option} is given twice")
         values[name] = value
-    strategy = values.get("strategy", "merge")
-    if strategy not in STRATEGIES:
-        raise CommandError(f"--strategy is merge or rebase, not {_shown(strategy)}")
+    wanted = values.get("strategy", "merge")
+    strategy = next((s for s in STRATEGIES if s == wanted), None)
+    if strategy is None:
+        raise CommandError(f"--strategy is merge or rebase, not {_shown(wanted)}")
     return FixRequest(message=values.get("message"), env=values.get("env"), strategy=strategy)
 
 

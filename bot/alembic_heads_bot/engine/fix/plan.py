@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from alembic_heads_bot.engine.analysis import (
     EnvironmentVerdict,
@@ -39,12 +40,16 @@ class FixRefused(Exception):
     """The fix cannot be made; the message says why and what to do instead."""
 
 
+Strategy = Literal["merge", "rebase"]
+STRATEGIES: tuple[Strategy, ...] = ("merge", "rebase")
+
+
 @dataclass(frozen=True)
 class FixRequest:
     message: str | None = None
     rev_id: str | None = None
     env: str | None = None
-    strategy: str = "merge"
+    strategy: Strategy = "merge"
 
 
 @dataclass(frozen=True)
