@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import errno
 import os
+import re
 import subprocess
 from collections.abc import Callable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import git
 
 _SYMLINK_MODE = "120000"
+_HEX = re.compile(r"[0-9a-fA-F]{7,64}")
 # `merge-tree --write-tree` (the mode that needs no working tree) appeared in git 2.38.
 _MERGE_TREE_GIT = (2, 38)
 
@@ -292,8 +294,8 @@ def unshallow_command(repo: git.Repo, rev: str) -> list[str]:
     if branch and remote in names and _is_branch_name(repo, branch):
         return ["git", "fetch", "--unshallow", remote, f"+refs/heads/{branch}:{_remote_ref(rev)}"]
     home = home_remote(repo) or "origin"
-    if _has_ref(repo, rev) or not _is_branch_name(repo, rev):
-        return ["git", "fetch", "--unshallow", home]
+    if _has_ref(repo, rev) or _HEX.fullmatch(rev) or not _is_branch_name(repo, rev):
+        return ["git", "fetch", "--unshallow", home]  # a commit id comes with the history
     return ["git", "fetch", "--unshallow", home, f"+refs/heads/{rev}:refs/heads/{rev}"]
 
 
