@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import subprocess
 import sys
 import tracemalloc
@@ -199,7 +200,13 @@ def test_a_commit_missing_from_a_shallow_clone_says_how_to_fetch_it(tmp_path: Pa
     )
     with clone.open() as handle, pytest.raises(UnknownRevision) as raised:
         resolve(handle, first)
-    assert "this is a shallow clone: fetch the commit first" in str(raised.value)
+    message = str(raised.value)
+    assert "this is a shallow clone, which has only the newest commits" in message
+    command = message.split("`")[1]
+    assert command == "git fetch --unshallow origin"
+    clone.git(*shlex.split(command)[1:])
+    with clone.open() as handle:
+        assert resolve(handle, first) == first
 
 
 def test_open_repo_finds_the_repository_from_a_subdirectory(tmp_path: Path) -> None:

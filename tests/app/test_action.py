@@ -408,3 +408,15 @@ def test_a_publisher_that_gives_up_fails_the_step_with_its_reason(tmp_path: Path
         "::error::alembic-heads-bot: cannot comment: 403 Resource not accessible (***)\n"
     )
     assert read_outputs(Path(environ["GITHUB_OUTPUT"]).read_text())["ok"] == "false"
+
+
+def test_the_report_goes_under_runner_temp_and_leaves_the_checkout_clean(tmp_path: Path) -> None:
+    project, payload = stale_two_heads(tmp_path)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    result = run({**project.environ("pull_request", payload), "RUNNER_TEMP": str(temp)})
+    assert result.code == 1
+    assert result.outputs["report"] == str(temp / "alembic-heads-report.json")
+    report = json.loads(Path(result.outputs["report"]).read_text())
+    assert report["ok"] is False and report["failed_rules"] == ["new-heads"]
+    assert not (tmp_path / "workspace" / "alembic-heads-report.json").exists()

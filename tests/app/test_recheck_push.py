@@ -72,6 +72,13 @@ def test_a_landed_migration_turns_the_colliding_pull_request_red_and_only_that_o
     ]
     assert f"#{orders}: was passing, now failing (new-heads)" in run.log
     assert f"#{tuned}: unchanged, still passing" in run.log
+    # a progress line per pull request re-checked, counted over all open ones
+    progress = [line for line in run.log.splitlines() if "re-checking #" in line]
+    assert progress == [
+        f"alembic-heads-bot: re-checking #{n} ({i} of 3)"
+        for i, n in enumerate(sorted([orders, docs, tuned]), start=1)
+        if n != docs
+    ]
     assert f"changing no migration or config, left alone: #{docs}" in run.log
 
 

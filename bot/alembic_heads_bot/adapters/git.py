@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import errno
 import os
+import re
 import subprocess
 from collections.abc import Callable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from alembic_heads_bot.engine.errors import SourceError
 from alembic_heads_bot.engine.parse import MAX_FILE_BYTES
+from alembic_heads_bot.engine.report.escape import shell_command
 from alembic_heads_bot.engine.tree import FileTooLarge
 
 if TYPE_CHECKING:
     import git
 
 _SYMLINK_MODE = "120000"
+_HEX = re.compile(r"[0-9a-fA-F]{7,64}")
 # `merge-tree --write-tree` (the mode that needs no working tree) appeared in git 2.38.
 _MERGE_TREE_GIT = (2, 38)
 
@@ -267,18 +270,101 @@ def resolve(repo: git.Repo, rev: str) -> str:
     if err:  # --quiet silences "unknown revision": what git still says is worth passing on
         raise GitError(f"cannot resolve revision {rev!r} in {where}: {last_line(err)}")
     message = f"unknown revision {rev!r}: no commit by that name in {where}"
-    if Path(repo.git_dir, "shallow").exists():
+    if is_shallow(repo):
         message += (
-            " (this is a shallow clone: fetch the commit first, e.g. `git fetch --depth=1 "
-            f"origin {rev}`, or check out with fetch-depth: 0)"
+            f"; this is a shallow clone, which has only the newest commits: fetch {rev} and "
+            f"the history with `{shell_command(unshallow_command(repo, rev))}`, then run "
+            "the same command again"
         )
     raise UnknownRevision(message)
+
+
+def is_shallow(repo: git.Repo) -> bool:
+    """Whether the clone holds only part of the history (`git clone --depth`)."""
+    _, out, _ = _git(repo, "rev-parse", "--is-shallow-repository")
+    return out.strip() == b"true"
+
+
+def unshallow_command(repo: git.Repo, rev: str) -> list[str]:
+    """The fetch that makes a shallow clone complete and gives it `rev`: a branch of a remote
+    ("origin/main") lands where `rev` names it, a plain branch name as a local branch. Unlike
+    `git fetch --depth=1 origin origin/main` (a name the remote does not have), this works."""
+    names = remotes(repo)
+    remote, _, branch = rev.partition("/")
+    if branch and remote in names and _is_branch_name(repo, branch):
+        return ["git", "fetch", "--unshallow", remote, f"+refs/heads/{branch}:{_remote_ref(rev)}"]
+    home = home_remote(repo) or "origin"
+    if _has_ref(repo, rev) or _HEX.fullmatch(rev) or not _is_branch_name(repo, rev):
+        return ["git", "fetch", "--unshallow", home]  # a commit id comes with the history
+    return ["git", "fetch", "--unshallow", home, f"+refs/heads/{rev}:refs/heads/{rev}"]
+
+
+def _remote_ref(short: str) -> str:
+    return f"refs/remotes/{short}"
+
+
+def _is_branch_name(repo: git.Repo, name: str) -> bool:
+    status, _, _ = _git(repo, "check-ref-format", "--branch", name)
+    return status == 0 and not name.startswith("-")
+
+
+def _has_ref(repo: git.Repo, rev: str) -> bool:
+    status, _, _ = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    return status == 0
 
 
 def upstream_branch(repo: git.Repo) -> str | None:
     """The short name of the current branch's upstream (e.g. "origin/main"), if it has one."""
     status, out, _ = _git(repo, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
     return out.decode().strip() or None if status == 0 else None
+
+
+def current_branch(repo: git.Repo) -> str | None:
+    """The checked-out branch's short name; None on a detached HEAD."""
+    status, out, _ = _git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    return out.decode().strip() or None if status == 0 else None
+
+
+def remotes(repo: git.Repo) -> list[str]:
+    status, out, _ = _git(repo, "remote")
+    return out.decode().split() if status == 0 else []
+
+
+def _config(repo: git.Repo, key: str) -> str | None:
+    status, out, _ = _git(repo, "config", "--get", key)
+    return out.decode().strip() or None if status == 0 else None
+
+
+def home_remote(repo: git.Repo) -> str | None:
+    """The remote the current branch tracks, else `origin`, else the only remote."""
+    names = remotes(repo)
+    branch = current_branch(repo)
+    tracked = _config(repo, f"branch.{branch}.remote") if branch else None
+    if tracked in names:
+        return tracked
+    if "origin" in names:
+        return "origin"
+    return names[0] if len(names) == 1 else None
+
+
+def default_base(repo: git.Repo) -> str | None:
+    """What a pull request from this branch would merge into: the remote's default branch
+    (`refs/remotes/<remote>/HEAD`, else its `main` or `master`). Not the branch's upstream:
+    after `git push -u origin feature` that is `origin/feature`, the branch itself. A local
+    upstream (a branch made with `--track main`, no remote) is the one exception."""
+    remote = home_remote(repo)
+    if remote is not None:
+        head = f"refs/remotes/{remote}/HEAD"
+        status, out, _ = _git(repo, "symbolic-ref", "--quiet", "--short", head)
+        if status == 0 and out.strip():
+            return out.decode().strip()
+        for name in ("main", "master"):
+            if _has_ref(repo, _remote_ref(f"{remote}/{name}")):
+                return f"{remote}/{name}"
+    branch = current_branch(repo)
+    if branch and _config(repo, f"branch.{branch}.remote") == ".":
+        return upstream_branch(repo)
+    return None
 
 
 def _git(repo: git.Repo, *args: str) -> tuple[int, bytes, str]:

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,12 @@ from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
 from alembic_heads_bot.engine.errors import CannotJudge, SourceError
 from alembic_heads_bot.engine.report.diagram import FORMATS, render
 from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
-from alembic_heads_bot.engine.report.verdict import Sides, markdown_report, text_report
+from alembic_heads_bot.engine.report.verdict import (
+    Sides,
+    compared_line,
+    markdown_report,
+    text_report,
+)
 from alembic_heads_bot.engine.scan import (
     EnvironmentScan,
     ParseCache,
@@ -81,7 +87,7 @@ def report_problems(scan: TreeScan) -> int:
 
 
 def run_heads(args: argparse.Namespace) -> int:
-    scan = scan_source(args.path, args.rev, args.config, args.env)
+    scan = scan_source(_repo(args), args.rev, args.config, args.env)
     if args.json:
         print(json.dumps(heads_dict(scan), indent=2))
     else:
@@ -91,7 +97,7 @@ def run_heads(args: argparse.Namespace) -> int:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    scan = scan_source(args.path, args.rev, args.config, args.env)
+    scan = scan_source(_repo(args), args.rev, args.config, args.env)
     for env_scan in scan.environments:
         if len(scan.environments) > 1:
             comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
@@ -106,7 +112,7 @@ def run_current(args: argparse.Namespace) -> int:
     from alembic_heads_bot.engine.report.heads import current_dict, current_summary, current_text
 
     url = _database_url(args, os.environ)  # before the scan: a missing URL is said at once
-    scan = scan_source(args.path, args.rev, args.config, args.env)
+    scan = scan_source(_repo(args), args.rev, args.config, args.env)
     env_scan = _one_environment(scan)
     env = env_scan.environment
     table = args.version_table or env.version_table
@@ -154,15 +160,35 @@ def _one_environment(scan: TreeScan) -> EnvironmentScan:
     raise UsageError(f"current reads one environment's database: pass --env ({names})")
 
 
+def _repo(args: argparse.Namespace) -> str:
+    """`--repo PATH`, the spelling every command takes, else the older positional PATH."""
+    if args.repo is not None and args.path is not None and args.repo != args.path:
+        raise UsageError(f"two repositories given: {args.path} and --repo {args.repo}")
+    return str(args.repo or args.path or ".")
+
+
 def _default_base(repo: str) -> str | None:
-    """The upstream of the current branch, when it has one."""
-    from alembic_heads_bot.adapters.git import open_repo, upstream_branch
+    """The remote's default branch (see `adapters.git.default_base`), when there is one."""
+    from alembic_heads_bot.adapters.git import default_base, open_repo
 
     try:
         with open_repo(repo) as handle:
-            return upstream_branch(handle)
-    except SourceError:  # not a repository: there is no upstream to compare with
+            return default_base(handle)
+    except SourceError:  # not a repository: there is no base to compare with
         return None
+
+
+def _head_name(repo: str, head: str | None) -> str:
+    """How the first line names the judged side: --head as given, else the current branch."""
+    if head is not None:
+        return head
+    from alembic_heads_bot.adapters.git import current_branch, open_repo
+
+    try:
+        with open_repo(repo) as handle:
+            return current_branch(handle) or "HEAD"
+    except SourceError:
+        return "HEAD"
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, str]:
@@ -185,6 +211,7 @@ class Comparison:
     config: str | None = None
     env: str | None = None
     overrides: Mapping[str, str] = field(default_factory=dict)
+    fix_hook: str | None = None  # see `Sides.fix_hook`
 
 
 def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
@@ -200,23 +227,31 @@ def compute_verdict(job: Comparison) -> tuple[Verdict, Sides]:
                 job.repo, job.base, job.head or "HEAD", config=job.config, env=job.env,
                 overrides=job.overrides, cache=cache, databases=databases,
             )  # fmt: skip
-            return verdict, Sides(base=job.base, head=job.head or "this branch")
+            sides = Sides(base=job.base, head=job.head or "this branch", fix_hook=job.fix_hook)
+            return verdict, sides
         options = Options(job.config, job.env, overrides=job.overrides, databases=databases)
         verdict = judge_alone(open_tree(job.repo, job.head), options, cache)
-    return verdict, Sides(head=job.head or "the working tree")
+    return verdict, Sides(head=job.head or "the working tree", fix_hook=job.fix_hook)
+
+
+PRE_COMMIT_FIX_HOOK = "alembic-heads-merge"  # the fix's hook id in .pre-commit-hooks.yaml
 
 
 def run_check(args: argparse.Namespace) -> int:
-    base = args.base or _default_base(args.repo)
+    repo = _repo(args)
+    base = args.base or _default_base(repo)
     overrides = _overrides(args.policy)
-    job = Comparison(args.repo, base, args.head, args.config, args.env, overrides)
+    fix_hook = PRE_COMMIT_FIX_HOOK if args.fix_hint == "pre-commit" else None
+    job = Comparison(repo, base, args.head, args.config, args.env, overrides, fix_hook)
     verdict, sides = compute_verdict(job)
     if args.format == "json":
         print(json.dumps(verdict.as_dict(), indent=2))
     elif args.format == "markdown":
         print(markdown_report(verdict, sides, command=None), end="")
     else:
-        print(text_report(verdict, sides), end="")
+        head = _head_name(repo, args.head) if base or args.head else "the working tree"
+        compared = compared_line(head, base, verdict.commits)
+        print(text_report(verdict, sides, compared), end="")
     return EXIT_OK if verdict.ok else EXIT_FAILED
 
 
@@ -224,7 +259,7 @@ def run_merge(args: argparse.Namespace) -> int:
     from alembic_heads_bot.app.local_fix import fix_working_tree, git_root
     from alembic_heads_bot.engine.fix.plan import FixRefused, FixRequest
 
-    root = git_root(args.repo)
+    root = git_root(_repo(args))
     base = args.base or _default_base(str(root))
     verdict, base_tree = None, None
     if base is not None:
@@ -254,31 +289,106 @@ def run_action(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     from alembic_heads_bot.app.demo import run_demo_steps
 
-    return run_demo_steps(main)
+    return run_demo_steps(main, keep=args.keep)
+
+
+EXIT_CODES = """\
+exit codes:
+  0  nothing is wrong
+  1  an error-severity problem or a failing policy rule was found (for `merge`: the fix was
+     refused)
+  2  usage error or unreadable input: nothing was judged"""
+
+ACTION_HELP = """\
+Run as the GitHub Action: the entry point of the Action's container. It reads the runner's
+environment, never command-line options.
+
+inputs (action.yml; each arrives as INPUT_<NAME>, e.g. INPUT_GITHUB-TOKEN):
+  github-token       token to fetch the base and head and to post the comment and status
+                     (default: the job's GITHUB_TOKEN)
+  config             the Alembic config file (alembic.ini or pyproject.toml) to read
+                     (default: discover every environment)
+  fail-on            new-heads | problems | never: when the step fails (default: new-heads)
+  comment            on-problem | always | never: the sticky comment (default: on-problem)
+  status             check-run | commit-status | none (default: check-run)
+  status-name        the check run's name or the status context (default: alembic-heads)
+  auto-fix           true: commit the merge migration without waiting for /merge-heads
+                     (default: false)
+  fix-token          a token to push the fix commit with, so that other workflows run on it
+  working-directory  the git repository to check, relative to the workspace (default: .)
+
+environment variables:
+  GITHUB_EVENT_NAME, GITHUB_EVENT_PATH   the event and its payload (required)
+  GITHUB_WORKSPACE                       the checkout (default: the current directory)
+  GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_API_URL, GITHUB_RUN_ID
+  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY     where the outputs and the job summary go
+  RUNNER_TEMP                            where the report JSON goes (the `report` output)
+  the variables named by `url_env` in .github/alembic-heads.yml: the databases' URLs"""
+
+
+def _repo_arguments(parser: argparse.ArgumentParser, positional: bool) -> None:
+    """`--repo PATH` on every command; `heads`, `graph` and `current` still take the older
+    positional PATH."""
+    if positional:
+        parser.add_argument(
+            "path", nargs="?", default=None, metavar="PATH", help="the same as --repo PATH"
+        )
+    else:
+        parser.set_defaults(path=None)
+    parser.add_argument(
+        "--repo", metavar="PATH", help="the project directory or git repository (default: .)"
+    )
 
 
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".", help="project directory (default: .)")
-    parser.add_argument("--rev", help="read this git commit's tree instead of the working tree")
-    parser.add_argument("--config", help="an alembic.ini or pyproject.toml, relative to PATH")
-    parser.add_argument("--env", help="only this environment (name, section or script_location)")
+    _repo_arguments(parser, positional=True)
+    parser.add_argument(
+        "--rev", metavar="GITREF", help="read this git commit's tree instead of the working tree"
+    )
+    parser.add_argument(
+        "--config", metavar="FILE", help="an alembic.ini or pyproject.toml, relative to PATH "
+        "(default: discover every environment)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--env", metavar="NAME", help="only this environment (name, section or script_location)"
+    )
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str,
+    description: str | None = None, epilog: str = EXIT_CODES,
+) -> argparse.ArgumentParser:  # fmt: skip
+    text = description or summary
+    text = text if "\n" in text else textwrap.fill(text, 79)  # the raw formatter keeps lines
+    return commands.add_parser(
+        name, help=summary, description=text, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
+BASE_HELP = (
+    "the base branch tip (default: the remote's default branch: <remote>/HEAD, else "
+    "<remote>/main or <remote>/master, on the remote the branch tracks or origin)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="alembic-heads-bot",
         description="Static checks of Alembic revision graphs, heads and pull-request merges.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    heads = commands.add_parser("heads", help="show the heads, like `alembic heads`")
+    heads = _command(commands, "heads", "show the heads, like `alembic heads`")
     _source_arguments(heads)
     heads.add_argument("--json", action="store_true", help="print the graph summary as JSON")
     heads.set_defaults(run=run_heads)
 
-    current = commands.add_parser(
-        "current", help="show what a database has applied, like `alembic current`"
+    current = _command(
+        commands, "current", "show what a database has applied, like `alembic current`"
     )
     _source_arguments(current)
     url = current.add_mutually_exclusive_group()
@@ -292,43 +402,86 @@ def build_parser() -> argparse.ArgumentParser:
         help="the URL itself; other local users can read it in the process list, so prefer "
         "a variable",
     )  # fmt: skip
-    current.add_argument("--version-table", help="default: what env.py configures")
-    current.add_argument("--version-table-schema", help="default: what env.py configures")
-    current.add_argument("--timeout", type=float, default=10.0, help="seconds (default: 10)")
+    current.add_argument(
+        "--version-table", metavar="NAME", help="the version table (default: what env.py sets)"
+    )
+    current.add_argument(
+        "--version-table-schema", metavar="SCHEMA",
+        help="the version table's schema (default: what env.py configures)",
+    )  # fmt: skip
+    current.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS",
+        help="give up on the database after this long (default: 10)",
+    )  # fmt: skip
     current.add_argument("--json", action="store_true", help="print the rows and pending as JSON")
     current.set_defaults(run=run_current)
 
-    graph = commands.add_parser("graph", help="draw the revision graph")
+    graph = _command(commands, "graph", "draw the revision graph")
     _source_arguments(graph)
-    graph.add_argument("--format", choices=FORMATS, default="text")
+    graph.add_argument(
+        "--format", choices=FORMATS, default="text",
+        help="text: `alembic history`'s layout, newest first; mermaid or dot: a diagram "
+        "(default: text)",
+    )  # fmt: skip
     graph.set_defaults(run=run_graph)
 
-    check = commands.add_parser("check", help="judge a branch as merged into its base")
-    check.add_argument("--repo", default=".", help="the git repository (default: .)")
-    check.add_argument("--base", help="the base branch tip (default: the upstream branch)")
-    check.add_argument("--head", help="the branch tip (default: HEAD)")
-    check.add_argument("--config", help="an alembic.ini or pyproject.toml, relative to the repo")
-    check.add_argument("--env", help="only this environment")
-    check.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    check = _command(
+        commands, "check", "judge a branch as merged into its base",
+        "Judge the branch as merged into the current tip of its base, the way the pull request "
+        "will merge (git's trial merge; the checkout is not touched). The first line of the "
+        "text report says what was compared.",
+    )  # fmt: skip
+    _repo_arguments(check, positional=False)
+    check.add_argument("--base", metavar="GITREF", help=BASE_HELP)
+    check.add_argument("--head", metavar="GITREF", help="the branch tip (default: HEAD)")
+    check.add_argument(
+        "--config", metavar="FILE", help="an alembic.ini or pyproject.toml, relative to the repo"
+    )
+    check.add_argument("--env", metavar="NAME", help="only this environment")
+    check.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text",
+        help="text: the report for people; json: the verdict for scripts; markdown: the "
+        "pull-request comment's report (default: text)",
+    )  # fmt: skip
     check.add_argument(
         "--policy", action="append", default=[], metavar="RULE=OUTCOME",
-        help=f"override a rule: {', '.join(RULES)} = fail|warn|ignore",
+        help=f"override a rule (repeatable): {', '.join(RULES)} = fail|warn|ignore",
+    )  # fmt: skip
+    check.add_argument(
+        "--fix-hint", choices=("cli", "pre-commit"), default="cli",
+        help="which fix command the report offers: `alembic-heads-bot merge` (cli) or the "
+        f"pre-commit hook `{PRE_COMMIT_FIX_HOOK}` (pre-commit); `alembic merge` is offered "
+        "either way (default: cli)",
     )  # fmt: skip
     check.set_defaults(run=run_check)
 
-    merge = commands.add_parser("merge", help="write the fix into the working tree")
-    merge.add_argument("--repo", default=".", help="the git repository (default: .)")
-    merge.add_argument("--base", help="the base branch tip (default: the upstream branch)")
-    merge.add_argument("-m", "--message", help="the merge migration's message")
+    merge = _command(commands, "merge", "write the fix into the working tree")
+    _repo_arguments(merge, positional=False)
+    merge.add_argument("--base", metavar="GITREF", help=BASE_HELP)
+    merge.add_argument(
+        "-m", "--message", help="the merge migration's message (default: merge heads A, B)"
+    )
     merge.add_argument("--rev-id", help="the new revision id (default: 12 random hex digits)")
-    merge.add_argument("--strategy", choices=("merge", "rebase"), default="merge")
-    merge.add_argument("--env", help="only this environment")
+    merge.add_argument(
+        "--strategy", choices=("merge", "rebase"), default="merge",
+        help="merge: add a merge migration joining the heads; rebase: re-point the branch's "
+        "first new revision at the base head it collides with (default: merge)",
+    )  # fmt: skip
+    merge.add_argument("--env", metavar="NAME", help="only this environment")
     merge.set_defaults(run=run_merge)
 
-    action = commands.add_parser("action", help="run as the GitHub Action (its container's entry)")
+    action = _command(
+        commands, "action", "run as the GitHub Action (its container's entry)", ACTION_HELP,
+        epilog="exit codes: 0 passed, 1 failed (per the fail-on input), 2 could not judge",
+    )  # fmt: skip
     action.set_defaults(run=run_action)
 
-    demo = commands.add_parser("demo", help="run the bot on a built-in example repository")
+    demo = _command(commands, "demo", "run the bot on a built-in example repository")
+    demo.add_argument(
+        "--keep", metavar="DIR",
+        help="build the example in DIR (new or empty) and keep it there for exploring "
+        "(default: a temporary directory, deleted afterwards)",
+    )  # fmt: skip
     demo.set_defaults(run=run_demo)
     return parser
 

@@ -136,24 +136,39 @@ def build_production_database(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def run_demo_steps(main: Command) -> int:
-    """Build the classic two-heads example, show the failing check, fix it, check again."""
-    with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
-        repo = Path(tmp) / "shop"
-        build_demo_repository(repo)
-        url = build_production_database(Path(tmp) / "production.db")
-        print(f"Example repository: {repo}")
-        print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F")
-        print(f"production database ({url}): at D; {DATABASE_VARIABLE} holds its URL\n")
-        saved = os.environ.get(DATABASE_VARIABLE)
-        os.environ[DATABASE_VARIABLE] = url
-        try:
-            return _run_steps(main, repo, url)
-        finally:
-            if saved is None:
-                del os.environ[DATABASE_VARIABLE]
-            else:
-                os.environ[DATABASE_VARIABLE] = saved
+def run_demo_steps(main: Command, keep: str | None = None) -> int:
+    """Build the classic two-heads example, show the failing check, fix it, check again. With
+    `keep`, the example is built in that directory (new or empty) and left there."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="alembic-heads-demo-") as tmp:
+            return _demo_in(main, Path(tmp))
+    folder = Path(keep).absolute()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        print(f"alembic-heads-bot: error: demo --keep {folder}: not an empty directory",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    folder.mkdir(parents=True, exist_ok=True)
+    status = _demo_in(main, folder)
+    print(f"\nThe example is kept in {folder}: cd {shlex.quote(str(folder / 'shop'))}")
+    return status
+
+
+def _demo_in(main: Command, folder: Path) -> int:
+    repo = folder / "shop"
+    build_demo_repository(repo)
+    url = build_production_database(folder / "production.db")
+    print(f"Example repository: {repo}")
+    print("main: A -> B -> C -> D; branch feature (from C, checked out): E -> F")
+    print(f"production database ({url}): at D; {DATABASE_VARIABLE} holds its URL\n")
+    saved = os.environ.get(DATABASE_VARIABLE)
+    os.environ[DATABASE_VARIABLE] = url
+    try:
+        return _run_steps(main, repo, url)
+    finally:
+        if saved is None:
+            del os.environ[DATABASE_VARIABLE]
+        else:
+            os.environ[DATABASE_VARIABLE] = saved
 
 
 def _run_steps(main: Command, repo: Path, url: str) -> int:

@@ -11,16 +11,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from alembic_heads_bot.adapters.databases import DatabaseReader
 from alembic_heads_bot.adapters.git import (
     GitError,
     GitTree,
+    is_shallow,
     merge_base,
     merge_tree,
     open_repo,
     resolve,
+    unshallow_command,
 )
 from alembic_heads_bot.adapters.runner import append_summary, write_outputs
 from alembic_heads_bot.app.context import (
@@ -37,6 +41,7 @@ from alembic_heads_bot.app.context import (
 from alembic_heads_bot.engine.analysis import Commits, Verdict
 from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.pipeline import Options, PullRequestTrees, judge_pull_request
+from alembic_heads_bot.engine.report.escape import shell_command
 from alembic_heads_bot.engine.report.verdict import (
     Linker,
     Sides,
@@ -44,6 +49,9 @@ from alembic_heads_bot.engine.report.verdict import (
     text_report,
 )
 from alembic_heads_bot.engine.scan import ParseCache
+
+if TYPE_CHECKING:
+    import git
 
 REPORT_FILE = "alembic-heads-report.json"
 
@@ -68,16 +76,29 @@ def analyse(
         base, head = resolve(repo, base_ref), resolve(repo, head_ref)
         fork = merge_base(repo, base, head)
         if fork is None:
-            raise GitError(
-                f"{base_ref!r} and {head_ref!r} have no common ancestor: a pull request "
-                "between unrelated histories cannot be judged"
-            )
+            raise GitError(_unrelated(repo, base_ref, head_ref))
         merged = merge_tree(repo, base, head)
         trees = PullRequestTrees(
             GitTree(repo, base), GitTree(repo, fork), GitTree(repo, head),
             GitTree(repo, merged.tree), merged.conflicts, Commits(base, head, fork, merged.tree),
         )  # fmt: skip
         return judge_pull_request(trees, options, cache)
+
+
+def _unrelated(repo: git.Repo, base_ref: str, head_ref: str) -> str:
+    """Why two tips share no commit: a shallow clone that stops short of their fork (with the
+    fetch that completes it), or really unrelated histories."""
+    if is_shallow(repo):
+        fetch = shell_command(unshallow_command(repo, base_ref))
+        return (
+            f"{base_ref!r} and {head_ref!r} share no commit in this shallow clone, which has "
+            f"only the newest commits: fetch the history with `{fetch}`, then run the same "
+            "command again"
+        )
+    return (
+        f"{base_ref!r} and {head_ref!r} have no common ancestor: a pull request between "
+        "unrelated histories cannot be judged"
+    )
 
 
 # --- the Action ------------------------------------------------------------------------------
@@ -119,24 +140,37 @@ def result_for(
     ctx: ActionContext, verdict: Verdict, sides: Sides, base_sha: str, head_sha: str
 ) -> ActionResult:
     """What the Action reports for `verdict`: exit code, report file, links to the files."""
+    report_path, report_output = report_location(ctx)
     return ActionResult(
         verdict=verdict,
         sides=sides,
         base_sha=base_sha,
         head_sha=head_sha,
-        report_path=ctx.workspace / REPORT_FILE,
-        report_output=REPORT_FILE,
+        report_path=report_path,
+        report_output=report_output,
         exit_code=exit_code(verdict, ctx.settings.fail_on),
         link=file_linker(ctx, verdict, base_sha, head_sha),
     )
+
+
+def report_location(ctx: ActionContext) -> tuple[Path, str]:
+    """Where the verdict file goes and the `report` output naming it: under RUNNER_TEMP, so
+    that the checkout gets no untracked file, when that directory is there; else in the
+    workspace, named relative to it. A container action gets the host's RUNNER_TEMP path,
+    which is not mounted in the container: then the workspace is the one place the steps
+    after this one see."""
+    temp = ctx.environ.get("RUNNER_TEMP", "").strip()
+    if temp and Path(temp).is_absolute() and Path(temp).is_dir():
+        path = Path(temp) / REPORT_FILE
+        return path, str(path)
+    return ctx.workspace / REPORT_FILE, REPORT_FILE
 
 
 def publish_local(ctx: ActionContext, result: ActionResult) -> None:
     """What needs no API: the verdict file, the outputs, the job summary, the annotations and
     the text report in the log."""
     verdict = result.verdict
-    # The verdict file goes in the workspace, the one directory the steps after this container
-    # see too; the output names it relative to the workspace, their working directory.
+    # See `report_location` for where the verdict file goes.
     result.report_path.write_text(json.dumps(verdict.as_dict(), indent=2) + "\n", "utf-8")
     output_file = ctx.environ.get("GITHUB_OUTPUT")
     if output_file:

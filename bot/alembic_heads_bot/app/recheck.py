@@ -206,10 +206,13 @@ def _recheck_all(run: _Run, numbers: Sequence[int]) -> list[str]:
     log, branch = run.ctx.log, run.push.branch
     failures: list[str] = []
     untouched, told = [], 0
-    for number in sorted(numbers):
+    for index, number in enumerate(sorted(numbers), start=1):
         if not _touches_migrations(run, number):
             untouched.append(number)
             continue
+        # One line per pull request: a re-check of hundreds takes tens of seconds, and a log
+        # that stays silent that long looks stuck.
+        log.emit(f"alembic-heads-bot: re-checking #{number} ({index} of {len(numbers)})")
         done = _recheck(run, number)
         told += done is not None
         failures += done or []

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from alembic_heads_bot.engine.analysis import (
+    Commits,
     DatabaseFinding,
     EnvironmentVerdict,
     FlaggedProblem,
@@ -48,6 +49,9 @@ class Sides:
 
     base: str = "the base branch"
     head: str = "this branch"
+    # The pre-commit hook id that writes the fix, when the reader runs the check through
+    # pre-commit and so may not have `alembic-heads-bot` on PATH.
+    fix_hook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,10 @@ def fix_commands(plan: MergePlan, sides: Sides) -> list[str]:
         merge, rebase = (shell_command(["git", verb, sides.base]) for verb in ("merge", "rebase"))
         steps.append(f"{merge}    # or: {rebase}")
     env = ["--env", plan.env_name] if plan.env_name != "alembic.ini" else []
-    steps.append(shell_command(["alembic-heads-bot", "merge", *env, "-m", merge_message(plan)]))
+    if sides.fix_hook is not None:
+        steps.append(shell_command(["pre-commit", "run", sides.fix_hook, "--hook-stage", "manual"]))
+    else:
+        steps.append(shell_command(["alembic-heads-bot", "merge", *env, "-m", merge_message(plan)]))
     steps.append(f"# or, with Alembic: {alembic_merge(plan)}")
     return steps
 
@@ -156,8 +163,23 @@ def _new_head_message(head: NewHead, plan: MergePlan | None, sides: Sides) -> st
 # --- text ------------------------------------------------------------------------------------
 
 
-def text_report(verdict: Verdict, sides: Sides = Sides()) -> str:
-    lines = [f"alembic-heads-bot: {'OK' if verdict.ok else 'FAIL'}: {headline(verdict)}"]
+def compared_line(head: str, base: str | None, commits: Commits | None) -> str:
+    """What was judged, said first: "feature @ abc123 merged into origin/main @ def456", or
+    which tree was judged alone because no base was found."""
+    if base is None:
+        return f"{head} alone: no base found"
+    known = commits or Commits()
+    return f"{head} @ {_short(known.head)} merged into {base} @ {_short(known.base)}"
+
+
+def _short(sha: str | None) -> str:
+    return sha[:12] if sha else "?"
+
+
+def text_report(verdict: Verdict, sides: Sides = Sides(), compared: str | None = None) -> str:
+    """The report; `compared` (see `compared_line`) is its first line when given."""
+    lines = [compared] if compared is not None else []
+    lines.append(f"alembic-heads-bot: {'OK' if verdict.ok else 'FAIL'}: {headline(verdict)}")
     if verdict.conflicts:
         lines.append(f"git cannot merge cleanly: {', '.join(verdict.conflicts)}")
     lines += [f"note: {note}" for note in verdict.notes]
