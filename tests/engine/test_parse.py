@@ -27,8 +27,10 @@ from alembic_heads_bot.engine.parse import (
     find_dynamic_bindings,
     parse_revision_file,
 )
+from alembic_heads_bot.engine.scan import ParseCache, scan_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from memtree import MemoryTree
 
 FIXTURES = Path(__file__).parents[1] / "support" / "fixtures" / "parse"
 PATH = "migrations/versions/ae1027a6acf_add_column.py"
@@ -1149,6 +1151,68 @@ def test_syntax_errors_match_what_python_reports(source):
     problem = only_problem(parse(source), "syntax-error")
     assert python_error.value.msg in problem.message
     assert problem.line == python_error.value.lineno
+
+
+# --- errors only the compiler finds, in the files a change touches ---------------------------
+
+# ast.parse accepts these; compile() (and so Alembic's import) does not.
+COMPILER_ONLY = {
+    "assigned before global": "def f():\n    x = 1\n    global x\n",
+    "used before global": "def f():\n    print(x)\n    global x\n",
+    "parameter and global": "def f(x):\n    global x\n",
+    "duplicate argument": "def f(a, a):\n    pass\n",
+    "duplicate lambda argument": "g = lambda a, a: a\n",
+    "nonlocal without binding": "def f():\n    nonlocal y\n",
+    "star import in a function": "def f():\n    from os import *\n",
+    "yield in a comprehension": "def f():\n    return [(yield x) for x in y]\n",
+    "return in a class body": "class C:\n    return 1\n",
+    "await outside async": "def f():\n    await x\n",
+    "break outside a loop": "def f():\n    break\n",
+    "walrus in a comprehension iterable": "x = [y for y in (z := [1])]\n",
+    "walrus rebinding the iteration variable": "x = [y := 1 for y in z]\n",
+}
+
+
+@pytest.mark.parametrize("body", COMPILER_ONLY.values(), ids=COMPILER_ONLY.keys())
+def test_compile_check_reports_what_only_the_compiler_finds(tmp_path, body):
+    data = (HEADER + "\n" + body).encode()
+    with pytest.raises(SyntaxError) as python_error:
+        compile(data, "f.py", "exec", dont_inherit=True)  # oracle: compiling never runs the code
+    problem = only_problem(parse_revision_file(data, PATH, compile_check=True), "syntax-error")
+    assert python_error.value.msg in problem.message
+    assert problem.line == python_error.value.lineno
+    with pytest.raises(SyntaxError):  # and Alembic cannot import the file
+        read_by_alembic(tmp_path, "f00d_x.py", data)
+
+
+def test_compile_check_finds_nothing_in_a_valid_file():
+    data = (MODERN_TEMPLATE + "\n" + ORDINARY_MODULE_CODE.split("def upgrade")[0]).encode()
+    assert parse_revision_file(data, PATH, compile_check=True).problems == ()
+
+
+def test_scan_compiles_the_files_that_differ_from_the_base():
+    ini = "[alembic]\nscript_location = migrations\n"
+    broken = "def f():\n    x = 1\n    global x\n"
+    base = {
+        "alembic.ini": ini,
+        "migrations/versions/a1_first.py": "revision = 'a1'\ndown_revision = None\n" + broken,
+        "migrations/versions/b2_second.py": "revision = 'b2'\ndown_revision = 'a1'\n",
+    }
+    changed = {
+        **base,
+        "migrations/versions/b2_second.py": "revision = 'b2'\ndown_revision = 'a1'\n" + broken,
+        "migrations/versions/c3_third.py": "revision = 'c3'\ndown_revision = 'b2'\n" + broken,
+    }
+    cache = ParseCache()
+    plain = scan_tree(MemoryTree(changed), cache=cache)
+    assert plain.all_problems() == ()  # a scan of one tree does not compile
+    scan = scan_tree(MemoryTree(changed), cache=cache, changed_from=MemoryTree(base))
+    flagged = {(p.path, p.code, p.line) for p in scan.all_problems()}
+    assert flagged == {
+        ("migrations/versions/b2_second.py", "syntax-error", 5),
+        ("migrations/versions/c3_third.py", "syntax-error", 5),
+    }  # the unchanged file's error is the base's business
+    assert cache.misses == 5  # the two changed files were read again, compiled
 
 
 def test_future_import_after_the_docstring_is_fine():
