@@ -8,6 +8,7 @@ imports a generated file exactly as Alembic does and returns what Alembic sees.
 from __future__ import annotations
 
 import ast
+import codecs
 import socket
 import string
 import tempfile
@@ -20,10 +21,11 @@ from alembic import util as alembic_util
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import Revision as AlembicRevision
 from alembic.script.revision import RevisionError
-from alembic_heads_bot.engine.model import PROBLEM_CODES, ParsedFile
+from alembic_heads_bot.engine.model import PROBLEM_CODES, ParsedFile, Problem
 from alembic_heads_bot.engine.parse import (
     MAX_FILE_BYTES,
     DynamicBinding,
+    decode_source,
     find_dynamic_bindings,
     parse_revision_file,
 )
@@ -1055,6 +1057,164 @@ def test_near_miss_is_quiet_when_the_real_attribute_is_bound():
 
 
 # --- bytes that are not Python ---------------------------------------------------------------
+
+
+# --- decoding exactly as Python does ---------------------------------------------------------
+
+
+def compile_outcome(data: bytes) -> str:
+    """What CPython makes of the bytes, as Alembic's import compiles them: "ok", "decode"
+    (it cannot decode them) or "syntax" (it decodes them but they are not a valid module)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "f.py", "exec", dont_inherit=True)
+    except UnicodeError:
+        return "decode"  # the tokenizer lets some UnicodeDecodeErrors escape
+    except (SyntaxError, ValueError) as error:
+        message = str(getattr(error, "msg", error))
+        escape = message.startswith(("(unicode error) 'unicodeescape'", "(unicode error) 'rawuni"))
+        if not escape and any(words in message for words in _PYTHON_DECODING_WORDS):
+            return "decode"
+        return "syntax"
+    return "ok"
+
+
+_PYTHON_DECODING_WORDS = (
+    "encoding problem",
+    "unknown encoding",
+    "is not a text encoding",
+    "codec can't decode",
+    "decoding with",
+    "null bytes",
+)
+
+
+def bot_outcome(data: bytes) -> str:
+    parsed = parse_revision_file(data, "v/f00d_x.py", compile_check=True)
+    found = {p.code for p in parsed.problems} & {"decode-error", "syntax-error"}
+    assert len(found) <= 1, parsed.problems
+    return {"decode-error": "decode", "syntax-error": "syntax"}[found.pop()] if found else "ok"
+
+
+def assert_decoded_like_python(data: bytes) -> None:
+    """The bot's verdict on the bytes is Python's, and `decode_source` gives Python's text."""
+    expected = compile_outcome(data)
+    assert bot_outcome(data) == expected
+    text = decode_source(data, "f.py")
+    if expected == "decode":
+        assert isinstance(text, Problem) and text.code == "decode-error"
+    elif expected == "ok":
+        assert isinstance(text, str)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dump = ast.dump(ast.parse(text), include_attributes=True)
+            assert dump == ast.dump(ast.parse(data), include_attributes=True)
+
+
+BODY = HEADER.encode()
+
+# (bytes, the down_revision the bot reads or the decode-error line), each checked against
+# compile(). The first ones were misread before: a cookie found across \r line ends where
+# Python sees line 3, spellings Python normalises, odd bytes around `coding:`, "utf8" (not
+# normalised) after a BOM, and bytes that are not UTF-8 inside a comment.
+ENCODINGS = {
+    "cookie on line 3 by \\r": (b"#\r#\r# coding: latin-1\rx = '\xe9'\r" + BODY, 4),
+    "utf-8-foo": (b"# coding: utf-8-foo\n" + BODY, ("1975ea83b712",)),
+    "latin-1-x": (b"# coding: latin-1-x\nx = '\xe9'\n" + BODY, ("1975ea83b712",)),
+    "iso-latin-1-unix": (b"# coding: iso-latin-1-unix\nx = '\xe9'\n" + BODY, ("1975ea83b712",)),
+    "byte before coding": (b"#\xe9 coding: latin-1\nx = '\xe9'\n" + BODY, ("1975ea83b712",)),
+    "byte after the name": (b"# coding: latin-1 \xff\nx = '\xe9'\n" + BODY, ("1975ea83b712",)),
+    "utf8 after a BOM": (b"\xef\xbb\xbf# coding: utf8\n" + BODY, 1),
+    "not UTF-8 in a comment": (BODY + b"# caf\xe9\n", ("1975ea83b712",)),
+    "utf8 decodes comments too": (b"# coding: utf8\n" + BODY + b"# caf\xe9\n", 4),
+    "cookie after \\r on line 2": (
+        b"#!/usr/bin/env python\r# coding: latin-1\rx = '\xe9'\r" + BODY, ("1975ea83b712",)
+    ),
+    "form feed before the cookie": (
+        b"\x0c# coding: latin-1\nx = '\xe9'\n" + BODY, ("1975ea83b712",)
+    ),
+    "cookie after code": (b"x = 1\n# coding: latin-1\nx = '\xe9'\n" + BODY, 3),
+    "cookie after a continuation": (b"\\\n# coding: latin-1\nx = '\xe9'\n" + BODY, 3),
+    "space before the colon": (b"# coding : latin-1\nx = '\xe9'\n" + BODY, 2),
+    "not a text encoding": (b"# coding: rot13\n" + BODY, 1),
+    # Found by the test below: Python's translation adds a newline after a final \r\n, which
+    # leaves an odd number of bytes for utf-16.
+    "utf-16 and a final \\r\\n": (
+        b"#coding:utf-16\n#coding:utf-8\n# \nx = ''\nrevision = 'a1'\ndown_revision = None\r\n", 6
+    ),
+    "bad byte on a \\r line": (BODY.replace(b"\n", b"\r") + b"x = 1\rx = '\xff'\r", 4),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "expected"), ENCODINGS.values(), ids=ENCODINGS.keys())
+def test_encodings_are_read_as_python_reads_them(data, expected):
+    assert_decoded_like_python(data)
+    parsed = parse(data)
+    if isinstance(expected, int):
+        assert only_problem(parsed, "decode-error").line == expected
+    else:
+        assert parsed.problems == ()
+        assert parsed.revision.down_revision == expected
+
+
+line_ends = st.sampled_from([b"\n", b"\r\n", b"\r"])
+codec_names = st.sampled_from(
+    ["utf-8", "UTF-8", "utf_8", "utf8", "utf-8-foo", "utf-8-sig", "latin-1", "Latin-1",
+     "latin-1-x", "iso-8859-1", "iso_8859_1-z", "iso-latin-1-unix", "latin1", "ascii", "cp1252",
+     "euc-jp", "utf-16", "utf-7", "unicode_escape", "rot13", "hex", "klingon", "x"]
+)  # fmt: skip
+noise = st.lists(
+    st.sampled_from([b"", b" ", b"\t", b"\x0c", b"-*-", b"vim: set file", b"\xe9", b"\xff", b"#"]),
+    max_size=3,
+).map(b"".join)
+cookies = st.builds(
+    lambda before, sep, space, name, after: (
+        b"#" + before + b"coding" + sep + space + name.encode() + after
+    ),
+    noise,
+    st.sampled_from([b":", b"=", b" :", b""]),
+    st.sampled_from([b"", b" ", b"\t", b"\x0c"]),
+    codec_names,
+    noise,
+)
+first_lines = st.one_of(
+    cookies,
+    st.sampled_from([b"", b"#!/usr/bin/env python", b"# comment", b"x = 1", b"\\", b"  ", b"\x0c"]),
+)
+payloads = st.lists(
+    st.sampled_from([b"a", b"Z", b" ", b"\xe9", b"\xff", b"\xc3\xa9", b"\xed\xa0\x80", b"\x80",
+                     b"\\x41", b"+AGc-", b"\\"]),
+    max_size=4,
+).map(b"".join)  # fmt: skip
+
+
+@st.composite
+def encoded_files(draw) -> bytes:
+    end = draw(line_ends)
+    lines = [draw(first_lines), draw(first_lines)]
+    lines += [b"revision = 'a1'", b"down_revision = None"]
+    lines.insert(draw(st.integers(2, 4)), b"x = '" + draw(payloads) + b"'")
+    lines.insert(draw(st.integers(2, 5)), b"# " + draw(payloads))
+    mixed = draw(st.booleans())
+    data = b"".join(line + (draw(line_ends) if mixed else end) for line in lines)
+    return (codecs.BOM_UTF8 if draw(st.booleans()) else b"") + data
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(encoded_files())
+def test_decoding_agrees_with_compile(data):
+    assert_decoded_like_python(data)
+
+
+def test_a_codec_that_warns_neither_warns_nor_fails():
+    # unicode_escape decodes the whole file, warning of "\\q"; the file ends unclosed.
+    data = b"# coding: unicode_escape\nx = '\\q'\n" + BODY + b"(\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under `python -W error`
+        problem = only_problem(parse(data), "syntax-error")
+        assert isinstance(decode_source(data, PATH), str)
+    assert problem.line == 5 and "'(' was never closed" in problem.message
 
 
 def test_invalid_utf8_reports_the_line():

@@ -317,9 +317,10 @@ def _checked_codec(codec: str, declared: str, line: int, path: str) -> SourceEnc
 
 
 def _translated(data: bytes) -> bytes:
-    """The bytes as CPython's tokenizer sees them: \n line endings and a final newline."""
+    """The bytes as CPython's tokenizer sees them (`translate_newlines`): \n line endings and a
+    final newline, added also after a final \r\n (its loop stops on the NUL after it)."""
     text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return text if text.endswith(b"\n") else text + b"\n"
+    return text if text.endswith(b"\n") and not data.endswith(b"\r\n") else text + b"\n"
 
 
 def _decode_whole(data: bytes, encoding: SourceEncoding, path: str) -> str | Problem:
@@ -327,11 +328,14 @@ def _decode_whole(data: bytes, encoding: SourceEncoding, path: str) -> str | Pro
     translated = _translated(data)
     assert encoding.codec is not None
     try:
-        return translated.decode(encoding.codec)
+        with warnings.catch_warnings():  # unicode_escape warns of invalid escapes, as parsing does
+            warnings.simplefilter("ignore")
+            return translated.decode(encoding.codec)
     except UnicodeDecodeError as error:
         byte = error.object[error.start : error.start + 1].hex()
         line = translated.count(b"\n", 0, error.start) + 1
-        return _not_decodable(byte, line, encoding, path)
+        last = _line_at(data, len(data.rstrip(b"\r\n")))  # not the newline Python appends
+        return _not_decodable(byte, min(line, last), encoding, path)
     except (UnicodeError, ValueError, TypeError, LookupError) as error:
         message = (
             f"The encoding {encoding.declared!r} declared on line {encoding.line} cannot decode "
