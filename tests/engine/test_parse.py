@@ -13,6 +13,7 @@ import socket
 import string
 import tempfile
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -1383,6 +1384,44 @@ def test_future_import_after_the_docstring_is_fine():
 def test_deeply_nested_expression_is_reported_not_raised():
     parsed = parse(HEADER + "x = " + "+".join(["1"] * 100_000) + "\n")
     assert codes(parsed) == ["syntax-error"]
+
+
+DEEP = 100_000
+NESTED = {
+    "parentheses": "(" * DEEP + ")" * DEEP,
+    "brackets": "[" * DEEP + "]" * DEEP,
+    "braces": "{" * DEEP + "}" * DEEP,
+    "unary minus": "-" * DEEP + "1",
+    "not": "not " * DEEP + "1",
+    "lambdas": "lambda: " * DEEP + "1",
+    "attributes": "a" + ".b" * DEEP,
+    "calls": "f" + "()" * DEEP,
+    "subscripts": "a" + "[0]" * DEEP,
+}
+
+
+@pytest.mark.parametrize("compile_check", [False, True])
+@pytest.mark.parametrize("expression", NESTED.values(), ids=NESTED.keys())
+def test_nesting_too_deep_for_python_is_a_problem_never_an_exception(expression, compile_check):
+    data = (HEADER + "x = " + expression + "\n").encode()
+    with pytest.raises((SyntaxError, RecursionError, MemoryError)):
+        compile(data, "f.py", "exec", dont_inherit=True)  # Alembic's import fails too
+    started = time.perf_counter()
+    parsed = parse_revision_file(data, PATH, compile_check=compile_check)
+    assert time.perf_counter() - started < 5
+    problem = only_problem(parsed, "syntax-error")
+    assert problem.path == PATH and parsed.revision is None
+
+
+def test_nesting_python_accepts_stays_readable():
+    # ast.unparse, used to quote a value, recurses: 400 terms exhaust it; the file is fine.
+    value = "+".join(["'a1'"] * 400)
+    parsed = parse(f"revision = 'b2b2'\ndown_revision = {value}\n")
+    problem = only_problem(parsed, "non-literal")
+    assert problem.line == 2 and "`down_revision` is bound to an expression" in problem.message
+    # the walk of import-time code is not recursive either
+    parsed = parse(HEADER + "x = " + "-" * 2_000 + "globals()\n")
+    assert only_problem(parsed, "dynamic-binding").line == 3
 
 
 # --- the codes themselves --------------------------------------------------------------------
