@@ -31,7 +31,7 @@ from alembic_heads_bot.engine.parse import (
     parse_revision_file,
 )
 from alembic_heads_bot.engine.scan import ParseCache, scan_tree
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from memtree import MemoryTree
 
@@ -1491,3 +1491,154 @@ def test_literal_forms_read_like_alembic(source):
     assert rev.doc == expected["doc"]
     for name in attributes:
         assert getattr(rev, name) == tuple(item for item in expected[name] if item)
+
+
+# --- property: whatever a revision file does, the bot reads what importing it binds, or says
+# why it cannot; never a silent difference --------------------------------------------------
+
+FUZZ_HEADER = """\
+import contextlib
+import logging
+import sys
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+def _h():
+    pass
+
+
+revision = 'r0'
+down_revision = 'p0'
+branch_labels = depends_on = None
+"""
+# Revision ids "r…" and parents "p…" never meet, so no file is its own parent (Alembic refuses).
+fuzz_ids = st.sampled_from(["r1", "r2"])
+fuzz_values = st.one_of(
+    st.just("None"),
+    st.sampled_from(["'p1'", "'p2'"]),
+    st.lists(st.sampled_from(["p1", "p2", "p3"]), min_size=1, max_size=3).map(
+        lambda ids: repr(tuple(ids))
+    ),
+    st.lists(st.sampled_from(["p1", "p2", "p3"]), max_size=3).map(repr),
+)
+fuzz_names = st.sampled_from(["revision", "down_revision", "branch_labels", "depends_on"])
+fuzz_others = st.sampled_from(["down_revision", "branch_labels", "depends_on"])
+
+# Templates over {name}, {other}, {value}, {id}: the ways a module binds a global that the
+# reader models (a literal, or a problem), and the dynamic ones it cannot follow.
+FUZZ_PLAIN = [
+    "{name} = {value}",
+    "{name}: Union[str, Sequence[str], None] = {value}",
+    "{other} = {name} = {value}",
+    "{other}, {name} = None, {value}",
+    "revision += {id!r}",
+    "if {flag}:\n    {name} = {value}",
+    "try:\n    {name} = {value}\nexcept Exception:\n    pass",
+    "for _i in range({count}):\n    {name} = {value}",
+    "while False:\n    {name} = {value}",
+    "with contextlib.nullcontext():\n    {name} = {value}",
+    "with contextlib.nullcontext() as {name}:\n    pass",
+    "del {name}",
+    "({name} := {value})",
+    "match {value}:\n    case str() as {name}:\n        pass\n    case _:\n        pass",
+    "class _C:\n    {name} = {value}",
+    "def upgrade():\n    {name} = {value}",
+    "def _f():\n    global {name}\n    {name} = {value}",
+    "def _f():\n    global {name}\n    {name} = {value}\n\n\n_f()",
+    "def _f():\n    global\\\n {name}\n    {name} = {value}\n\n\n_f()",
+    "import os",
+    "from string import *",
+    "logger = logging.getLogger(__name__)",
+    "metadata = sa.MetaData()",
+    "status = sa.Enum('a', 'b', name='status')",
+    "def _s():\n    x = 1\n    global x",  # only the compiler rejects it
+]
+FUZZ_DYNAMIC = [
+    "globals()[{name!r}] = {value}",
+    "globals().update({name}={value})",
+    "vars()[{name!r}] = {value}",
+    "locals()[{name!r}] = {value}",
+    'exec("{name} = {value}")',
+    "eval('globals()')[{name!r}] = {value}",
+    '__builtins__["exec"]("{name} = {value}")',
+    "sys._getframe().f_globals[{name!r}] = {value}",
+    "sys._getframe().f_globals.update({name}={value})",
+    "(lambda: 0).__globals__[{name!r}] = {value}",
+    "_h.__globals__[{name!r}] = {value}",
+    "getattr(_h, '__glo' + 'bals__')[{name!r}] = {value}",
+    "ｇｌｏｂａｌｓ()[{name!r}] = {value}",
+    "_g = globals\n_g()[{name!r}] = {value}",
+    "__import__('sys')._getframe().f_globals[{name!r}] = {value}",
+    "import importlib\nimportlib.import_module('sys')._getframe().f_globals[{name!r}] = {value}",
+    'def _e():\n    exec("global {name}; {name} = {value}")\n\n\n_e()',
+    "def _d(f):\n    globals()[{name!r}] = {value}\n    return f\n\n\n@_d\ndef _x():\n    pass",
+    "def _k(x=globals().update({name}={value})):\n    pass",
+    "class _M:\n    globals()[{name!r}] = {value}",
+    "class _N:\n    def __init__(self):\n        globals()[{name!r}] = {value}\n\n\n_N()",
+]
+
+
+@st.composite
+def fuzzed_modules(draw) -> str:
+    pieces = []
+    for _ in range(draw(st.integers(1, 6))):
+        # Half the pieces plain literal assignments, a tenth dynamic: most files read equal.
+        kind = draw(st.sampled_from(["literal"] * 5 + ["any"] * 4 + ["dynamic"]))
+        templates = {"literal": FUZZ_PLAIN[:4], "any": FUZZ_PLAIN, "dynamic": FUZZ_DYNAMIC}[kind]
+        piece = draw(st.sampled_from(templates))
+        pieces.append(
+            piece.format(
+                name=(name := draw(fuzz_names)),
+                other=draw(fuzz_others),
+                value=repr(draw(fuzz_ids)) if name == "revision" else draw(fuzz_values),
+                id=draw(fuzz_ids),
+                flag=draw(st.sampled_from(["True", "False"])),
+                count=draw(st.integers(0, 1)),
+            )
+        )
+    return FUZZ_HEADER + "\n".join(pieces) + "\n"
+
+
+def imported_attributes(directory: Path, data: bytes) -> dict[str, object] | None:
+    """The four attributes as Alembic normalises them after importing the file; None when
+    the import raises something other than SyntaxError (a run-time failure: out of scope)."""
+    try:
+        found = read_by_alembic(directory, "f00d_x.py", data)
+    except SyntaxError:
+        raise
+    except Exception:
+        return None
+    return {
+        name: found[name] for name in ("revision", "down_revision", "branch_labels", "depends_on")
+    }
+
+
+def fuzz_class(source: str, parsed: ParsedFile, truth: dict[str, object] | None) -> str:
+    """ "equal", "problem" (the bot says what it cannot read) or "runtime" (the import fails)."""
+    if truth is None:
+        return "runtime"
+    if any(problem.severity == "error" for problem in parsed.problems):
+        return "problem"
+    rev = parsed.revision
+    assert rev is not None and rev.complete, (source, parsed)
+    ours = {"revision": rev.revision, "down_revision": rev.down_revision,
+            "branch_labels": rev.branch_labels, "depends_on": rev.depends_on}  # fmt: skip
+    assert ours == truth, f"silent difference:\n{source}\nbot: {ours}\nimport: {truth}"
+    return "equal"
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fuzzed_modules())
+def test_fuzzed_revision_files_read_as_importing_them_binds_or_a_problem(source):
+    data = source.encode()
+    parsed = parse_revision_file(data, "v/f00d_x.py", compile_check=True)
+    with tempfile.TemporaryDirectory() as directory:
+        try:
+            truth = imported_attributes(Path(directory), data)
+        except SyntaxError:
+            assert "syntax-error" in codes(parsed), source
+            return
+    event(fuzz_class(source, parsed, truth))
