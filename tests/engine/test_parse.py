@@ -22,6 +22,7 @@ from alembic import util as alembic_util
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import Revision as AlembicRevision
 from alembic.script.revision import RevisionError
+from alembic_heads_bot.engine import parse as parse_module
 from alembic_heads_bot.engine.model import PROBLEM_CODES, ParsedFile, Problem
 from alembic_heads_bot.engine.parse import (
     MAX_FILE_BYTES,
@@ -790,6 +791,23 @@ def test_dynamic_binding_is_reported_and_nothing_is_trusted(
         assert read_by_alembic(tmp_path, "f00d_x.py", data)["down_revision"] == ("b2b2",)
 
 
+# Every spelling the reader knows, in the plainest use: the cheap test on the bytes that lets
+# ordinary files skip the walk must let each of these through to it.
+SPELLINGS = [
+    *(f"x = sa.{name}" for name in sorted(parse_module._DYNAMIC_ATTRIBUTES)),
+    *(f"x = {name}" for name in sorted(parse_module._DYNAMIC_NAMES)),
+    *(f"import {name}\nx = {name}" for name in sorted(parse_module._CODE_RUNNING_MODULES)),
+    *(f"from {name} import *" for name in sorted(parse_module._STAR_DYNAMIC)),
+    "x = sa.__subclasses__",
+    "x = sa._____",
+]
+
+
+@pytest.mark.parametrize("statement", SPELLINGS)
+def test_every_known_spelling_reaches_the_walk(statement):
+    assert set(codes(parse(HEADER + statement + "\n"))) == {"dynamic-binding"}
+
+
 def test_dynamic_binding_anywhere_defeats_a_later_literal(tmp_path):
     # The namespace is taken before the literal and written after it.
     data = b"g = globals()\n" + HEADER.encode() + b"g['down_revision'] = 'b2b2'\n"
@@ -1429,7 +1447,7 @@ def test_nesting_python_accepts_stays_readable():
 
 def test_every_emitted_code_is_registered():
     assert PROBLEM_CODES["suspicious-name"] == "warning"
-    for code in ["decode-error", "file-too-large", "syntax-error", "non-literal",
+    for code in ["decode-error", "file-too-large", "syntax-error", "non-literal", "dynamic-binding",
                  "missing-revision", "missing-down-revision", "empty-revision",
                  "invalid-revision-id"]:  # fmt: skip
         assert PROBLEM_CODES[code] == "error"

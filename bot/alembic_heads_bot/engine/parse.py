@@ -1008,11 +1008,8 @@ def _may_be_dynamic(data: bytes) -> bool:
 def _reaches_namespace(attribute: str) -> bool:
     if attribute in _DYNAMIC_ATTRIBUTES:
         return True
-    return (
-        attribute.startswith("__")
-        and attribute.endswith("__")
-        and (attribute not in _PLAIN_DUNDERS)
-    )
+    dunder = len(attribute) > 4 and attribute.startswith("__") and attribute.endswith("__")
+    return dunder and attribute not in _PLAIN_DUNDERS  # `_DUNDER` finds the same ones
 
 
 def _dynamic_problems(found: Iterable[DynamicBinding], path: str) -> list[Problem]:
