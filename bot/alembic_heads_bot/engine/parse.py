@@ -825,7 +825,7 @@ class _ImportTimeCode:
     it may run. Module-level walks skip function bodies (not run by defining the function)."""
 
     def __init__(self) -> None:
-        self.found: list[tuple[int, DynamicBinding]] = []  # (column, finding)
+        self.found: list[tuple[int, DynamicBinding]] = []  # (end column, finding)
         self.used: dict[str, int] = {}  # names and attribute names, first line of use
         self.loaded: dict[str, tuple[ast.Name, _Context]] = {}
         self.definitions: dict[str, list[_Definition]] = {}
@@ -961,7 +961,8 @@ class _ImportTimeCode:
     def _found(self, node: ast.expr | ast.stmt, means: str, context: _Context) -> None:
         function, used_on = context if context else (None, None)
         finding = DynamicBinding(node.lineno, means, function, used_on)
-        self.found.append((node.col_offset, finding))
+        # ordered by where each spelling ends: `a.b` and `a` start at the same column
+        self.found.append((node.end_col_offset or node.col_offset, finding))
 
 
 def _header(
