@@ -376,6 +376,8 @@ def _not_decodable(byte: str, line: int, encoding: SourceEncoding, path: str) ->
 
 def _ascii_transparent(data: bytes) -> bool:
     """Whether every ASCII character of the text is the same byte in the file."""
+    if b"coding" not in data:
+        return True  # no coding declaration: UTF-8
     encoding = source_encoding(data, "")
     if isinstance(encoding, Problem) or encoding.codec is None:
         return True  # refused files are never read; UTF-8 keeps ASCII as it is
