@@ -123,3 +123,20 @@ def test_refs_that_cannot_be_judged_are_clear_errors(tmp_path: Path) -> None:
         "'main' and 'unrelated' have no common ancestor: a pull request between unrelated "
         "histories cannot be judged"
     )
+
+
+def test_a_file_the_pull_request_adds_is_compiled_as_alembic_would(tmp_path: Path) -> None:
+    # ast.parse accepts this file; compiling it (as Alembic's import does) fails.
+    broken = revision("c", "b") + "\n\ndef helper():\n    x = 1\n    global x\n"
+    repo = project(tmp_path, chain("a", "b"))
+    on_branches(repo, {}, {path("c"): broken})
+    verdict = analyse(repo.path, "main", "feature")
+    assert verdict.failed_rules == ("problems",)
+    [flagged] = verdict.environments[0].problems
+    assert flagged.introduced
+    assert (flagged.problem.code, flagged.problem.path, flagged.problem.line) == (
+        "syntax-error",
+        path("c"),
+        len(broken.splitlines()),
+    )
+    assert "assigned to before global declaration" in flagged.problem.message

@@ -24,6 +24,7 @@ ProblemCode = Literal[
     "file-too-large",
     "syntax-error",
     "non-literal",
+    "dynamic-binding",
     "missing-revision",
     "missing-down-revision",
     "empty-revision",

@@ -68,14 +68,15 @@ def judge_pull_request(
     """The verdict on merging the head into the base tip. Raises EnvironmentNotFound."""
     bot_config, config_problems = load_bot_config(trees.base)
     scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
-    merged_scan = scanner.scan(trees.merged, options.env)
+    # The files the change adds or edits are also compiled, as Alembic's import would.
+    merged_scan = scanner.scan(trees.merged, options.env, changed_from=trees.base)
     # With `env`, the other trees keep the environments the merged tree selected: `env` may
     # match nothing on a side where the environment does not exist yet.
     names = {e.environment.name for e in merged_scan.environments} if options.env else None
     base_all = scanner.scan(trees.base, None)
     base_scan = _named(base_all, names)
     fork_scan = scanner.scan_named(trees.merge_base, names)
-    head_scan = scanner.scan_named(trees.head, names)
+    head_scan = scanner.scan_named(trees.head, names, changed_from=trees.base)
     # Databases are placed among all the base tip's environments, then kept when theirs is
     # judged.
     states = _databases(options, bot_config, base_all)
@@ -128,13 +129,20 @@ class _Scanner:
         self.config = config
         self.cache = cache
 
-    def scan(self, tree: Tree, env: str | None) -> TreeScan:
+    def scan(self, tree: Tree, env: str | None, changed_from: Tree | None = None) -> TreeScan:
         return scan_tree(
-            tree, config=self.config, env=env, bot_config=self.bot_config, cache=self.cache
+            tree,
+            config=self.config,
+            env=env,
+            bot_config=self.bot_config,
+            cache=self.cache,
+            changed_from=changed_from,
         )
 
-    def scan_named(self, tree: Tree, names: set[str] | None) -> TreeScan:
-        return _named(self.scan(tree, None), names)
+    def scan_named(
+        self, tree: Tree, names: set[str] | None, changed_from: Tree | None = None
+    ) -> TreeScan:
+        return _named(self.scan(tree, None, changed_from), names)
 
 
 def _named(scan: TreeScan, names: set[str] | None) -> TreeScan:

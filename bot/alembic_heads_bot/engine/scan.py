@@ -68,10 +68,12 @@ class ParseCache:
     entries: dict[tuple[str, str], ParsedFile] = field(default_factory=dict)
     # What `adapters.cache_file` loaded, decoded only when a tree asks for the file.
     stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
+    # Entries read with `compile_check` (a stricter reading, so good for either kind of request).
+    compiled: set[tuple[str, str]] = field(default_factory=set)
     hits: int = 0
     misses: int = 0
 
-    def parse(self, tree: Tree, path: str) -> ParsedFile:
+    def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
         try:
             key = (tree.oid(path), path)
         except OSError as exc:
@@ -79,15 +81,18 @@ class ParseCache:
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
             cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
-        if cached is not None:
+        if cached is not None and (not compile_check or key in self.compiled):
             self.hits += 1
             return cached
         self.misses += 1
         try:
-            parsed = replace(parse_revision_file(tree.read(path), path), oid=key[0])
+            data = tree.read(path)
         except OSError as exc:
             return _unreadable(path, exc)
+        parsed = replace(parse_revision_file(data, path, compile_check=compile_check), oid=key[0])
         self.entries[key] = parsed
+        if compile_check:
+            self.compiled.add(key)
         return parsed
 
 
@@ -129,19 +134,30 @@ def scan_tree(
     env: str | None = None,
     bot_config: BotConfig | None = None,
     cache: ParseCache | None = None,
+    changed_from: Tree | None = None,
 ) -> TreeScan:
-    """Scan every Alembic environment of `tree` (or the one config file / environment named)."""
+    """Scan every Alembic environment of `tree` (or the one config file / environment named).
+
+    With `changed_from` (the base of a change), the revision files whose bytes differ from that
+    tree's are also compiled (`parse.read_module`): compiling every file would cost about half
+    a scan again, and an unchanged file is the base's business.
+    """
     discovery = load_config_file(tree, config, section) if config else discover(tree, bot_config)
     environments = _selected(discovery, env)
     cache = cache if cache is not None else ParseCache()
     return TreeScan(
-        tuple(scan_environment(tree, e, cache) for e in environments), discovery.problems
+        tuple(scan_environment(tree, e, cache, changed_from) for e in environments),
+        discovery.problems,
     )
 
 
-def scan_environment(tree: Tree, env: Environment, cache: ParseCache) -> EnvironmentScan:
+def scan_environment(
+    tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
+) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    files = tuple(cache.parse(tree, path) for path in paths)
+    files = tuple(
+        cache.parse(tree, path, compile_check=_changed(tree, changed_from, path)) for path in paths
+    )
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
@@ -159,6 +175,15 @@ def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]
     if chosen is None:
         raise EnvironmentNotFound(name, (e.name for e in discovery.environments))
     return (chosen,)
+
+
+def _changed(tree: Tree, base: Tree | None, path: str) -> bool:
+    if base is None:
+        return False
+    try:
+        return base.oid(path) != tree.oid(path)
+    except (OSError, LookupError):  # not in the base: added
+        return True
 
 
 def _unreadable(path: str, exc: OSError) -> ParsedFile:
