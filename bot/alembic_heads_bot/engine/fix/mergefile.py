@@ -42,6 +42,7 @@ from mako import exceptions as mako_exceptions
 from mako.template import Template
 
 from alembic_heads_bot.engine.model import Environment, Revision
+from alembic_heads_bot.engine.parse import find_dynamic_bindings
 
 # Alembic's `_revision_illegal_chars` (script/revision.py): they are revision-range syntax.
 _ILLEGAL_REV_CHARS = ("@", "-", "+", ":")
@@ -58,7 +59,6 @@ _UNLOADABLE_NAME_RE = re.compile(r"\.#|__init__")
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 _REVISES_RE = re.compile(r"^([ \t]*Revises:)([ \t]*)([^\r\n]*)", re.MULTILINE)
 # Module-scope calls that can bind any name, so a later static reading cannot be trusted.
-_DYNAMIC_BINDERS = frozenset({"globals", "locals", "vars", "exec", "eval", "setattr"})
 
 
 @dataclass(frozen=True)
@@ -836,8 +836,6 @@ def _last_binding(module: ast.Module, name: str) -> _Found | _Unreadable:
             return _Unreadable(f"a function declares `global {name}`", _line(stmt))
         if _binds(stmt, name):
             last = (stmt, top)
-        elif last is not None and _rebinds_dynamically(stmt):
-            return _Unreadable(f"a later statement may rebind {name}", _line(stmt))
     if last is None:
         return _Unreadable(f"{name} is not assigned at module level", None)
     stmt, top = last
@@ -927,15 +925,6 @@ def _global_declared(stmt: ast.AST, name: str) -> bool:
     return any(isinstance(node, ast.Global) and name in node.names for node in ast.walk(stmt))
 
 
-def _rebinds_dynamically(stmt: ast.AST) -> bool:
-    return any(
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id in _DYNAMIC_BINDERS
-        for node in _own_nodes(stmt)
-    )
-
-
 def _literal_ids(node: ast.expr) -> tuple[str, ...] | None:
     """Alembic's `to_tuple` of a literal value, or None when the value is not such a literal."""
     if isinstance(node, ast.Constant) and node.value is None:
@@ -999,6 +988,13 @@ def reparent(
 
 
 def _reparent_target(module: ast.Module, path: str) -> ast.expr:
+    dynamic = find_dynamic_bindings(module)
+    if dynamic:  # the bot cannot know what the file really binds, so it edits nothing
+        first = dynamic[0]
+        raise MergeError(
+            f"{path} line {first.line}: cannot locate down_revision statically: "
+            f"{first.means} may rebind the module's globals at import"
+        )
     binding = _last_binding(module, "down_revision")
     if isinstance(binding, _Unreadable):
         where = f"{path} line {binding.line}" if binding.line else path
