@@ -7,23 +7,34 @@ used: string literals, None (schema only), `config.get_main_option(...)` and its
 resolved from the environment's options, and module-level constants bound once. Anything else
 keeps Alembic's default and becomes a `config-warning` that says where the bot config can set
 the real value. Malformed files give the defaults and one warning, never an exception.
+
+Work is bounded whatever the file holds: files over `MAX_ENV_PY_BYTES` are not parsed (real
+env.py files are a few kilobytes; a multi-megabyte one costs seconds of walking its syntax
+tree), a constant is followed through at most `MAX_NAME_HOPS` names, and anything nested too
+deeply for Python's stack is a warning. `read_env_py` does the option-independent work once,
+so that the many environments one config file may define share it.
 """
 
 from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
 from alembic_heads_bot.engine.model import Problem
 
 # The revision-file reader's decoder (BOM, PEP 263 cookie, NUL bytes, size limit) and parser
 # (warnings silenced): env.py is Python source that Alembic loads the same way.
-from alembic_heads_bot.engine.parse import MAX_FILE_BYTES, decode_source, parse_source
+from alembic_heads_bot.engine.parse import decode_source, parse_source
 
 DEFAULT_TABLE = "alembic_version"
+# Larger env.py files are not parsed. Alembic's own template is 2 KB; the largest real ones are
+# tens of kilobytes. (Revision files may be larger: see engine.parse.MAX_FILE_BYTES.)
+MAX_ENV_PY_BYTES = 128 * 1024
+# `A = B`, `B = C`, ...: how many module-level names a value is followed through.
+MAX_NAME_HOPS = 32
 TABLE, SCHEMA = "version_table", "version_table_schema"
 
 # Config methods env.py reads options with; the value is the position of the option name.
@@ -61,20 +72,76 @@ def read_version_table(
     `config.get_main_option` reads; `toml_options` the string values of [tool.alembic], which
     `config.get_alembic_option` falls back to. `path` is env.py's tree path, for messages.
     """
+    return read_env_py(source, path).version_table(EnvOptions.of(options, toml_options or {}))
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """What env.py's `config` answers, looked up only for the keys env.py asks for.
+
+    `main(key)` is the environment's ini section (lower-cased key, [DEFAULT] inheritance), what
+    `config.get_main_option` reads; `toml(key)` the string values of [tool.alembic], which
+    `config.get_alembic_option` falls back to. None: not set (or unusable).
+    """
+
+    main: Callable[[str], str | None]
+    toml: Callable[[str], str | None]
+
+    @classmethod
+    def of(cls, main: Mapping[str, str], toml: Mapping[str, str]) -> EnvOptions:
+        # ConfigParser lower-cases option names on both sides; TOML keys are exact.
+        lowered = {key.lower(): value for key, value in main.items()}
+        return cls(lowered.get, dict(toml).get)
+
+    def get(self, getter: str, key: str, default: str | None) -> str | None:
+        """Config.get_main_option / get_section_option(main section) / get_alembic_option."""
+        found = self.main(key.lower())
+        if found is None and getter == "get_alembic_option":
+            found = self.toml(key)
+        return default if found is None else found
+
+
+@dataclass(frozen=True)
+class EnvPy:
+    """One env.py, read once: `version_table` resolves it with one environment's options."""
+
+    path: str
+    module: _Module | None
+    unreadable: VersionTableSetting = field(default_factory=lambda: VersionTableSetting())
+
+    def version_table(self, options: EnvOptions) -> VersionTableSetting:
+        if self.module is None:
+            return self.unreadable
+        try:
+            return self.module.setting(options)
+        except (RecursionError, MemoryError) as error:
+            return cannot_read(self.path, _too_deep(error))
+
+
+def read_env_py(source: bytes, path: str) -> EnvPy:
+    """env.py parsed and its configure calls found; what cannot be read is kept as a warning."""
+    if len(source) > MAX_ENV_PY_BYTES:
+        reason = f"it is {len(source):,} bytes, more than the {MAX_ENV_PY_BYTES:,} bytes parsed"
+        return EnvPy(path, None, cannot_read(path, reason))
     text = decode_source(source, path)
     if isinstance(text, Problem):
-        reason = text.message
-        if text.code == "file-too-large":
-            reason = f"it is {len(source):,} bytes, more than the {MAX_FILE_BYTES:,} bytes parsed"
-        return cannot_read(path, reason, text.line)
+        return EnvPy(path, None, cannot_read(path, text.message, text.line))
     try:
         tree = parse_source(text, path)
-        return _Module(tree, path, _Options.of(options, toml_options or {})).setting()
     except SyntaxError as error:
-        return cannot_read(path, f"Python cannot parse it: {error.msg}", error.lineno)
+        reason = f"Python cannot parse it: {error.msg}"
+        return EnvPy(path, None, cannot_read(path, reason, error.lineno))
     except (RecursionError, MemoryError, ValueError) as error:
         reason = f"Python cannot parse it ({type(error).__name__}: {error})"
-        return cannot_read(path, reason)
+        return EnvPy(path, None, cannot_read(path, reason))
+    try:
+        return EnvPy(path, _Module(tree, path))
+    except (RecursionError, MemoryError) as error:
+        return EnvPy(path, None, cannot_read(path, _too_deep(error)))
+
+
+def _too_deep(error: BaseException) -> str:
+    return f"it is nested too deeply for the bot to follow ({type(error).__name__})"
 
 
 def cannot_read(path: str, reason: str, line: int | None = None) -> VersionTableSetting:
@@ -101,28 +168,6 @@ def _hint(keys: str) -> str:
         f"`databases` in "
         f"{BOT_CONFIG_PATH}."
     )
-
-
-# --- options --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Options:
-    main: Mapping[str, str]
-    toml: Mapping[str, str]
-
-    @classmethod
-    def of(cls, main: Mapping[str, str], toml: Mapping[str, str]) -> _Options:
-        # ConfigParser lower-cases option names on both sides; TOML keys are exact.
-        return cls({key.lower(): value for key, value in main.items()}, toml)
-
-    def get(self, getter: str, key: str, default: str | None) -> str | None:
-        """Config.get_main_option / get_section_option(main section) / get_alembic_option."""
-        if key.lower() in self.main:
-            return self.main[key.lower()]
-        if getter == "get_alembic_option" and key in self.toml:
-            return self.toml[key]
-        return default
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -154,15 +199,16 @@ class _Configured:
 class _Module:
     """env.py's syntax tree: its configure calls and the names their values may refer to."""
 
-    def __init__(self, tree: ast.Module, path: str, options: _Options) -> None:
+    def __init__(self, tree: ast.Module, path: str) -> None:
         self.tree = tree
         self.path = path
-        self.options = options
         self.constants = _constants(tree)
+        self.calls = self._configure_calls()
         self.locals: dict[int, Counter[str]] = {}  # scope node id -> names it binds
 
-    def setting(self) -> VersionTableSetting:
-        calls = [self._configured(call, scopes) for call, scopes in self._configure_calls()]
+    def setting(self, options: EnvOptions) -> VersionTableSetting:
+        resolver = _Resolver(self, options)
+        calls = [resolver.configured(call, scopes) for call, scopes in self.calls]
         if not calls:
             return self._no_configure_call()
         first = calls[0]
@@ -186,7 +232,59 @@ class _Module:
         found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
         return found
 
-    def _configured(self, call: ast.Call, scopes: tuple[ast.AST, ...]) -> _Configured:
+    def bound_in(self, scope: ast.AST) -> Counter[str]:
+        if id(scope) not in self.locals:
+            body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
+            names = _bound_names(body)
+            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                names.update(_parameters(scope.args))
+            self.locals[id(scope)] = names
+        return self.locals[id(scope)]
+
+    # problems
+
+    def unknown(self, keys: list[str], reason: str, line: int) -> Problem:
+        assumed = {
+            TABLE: f"Alembic's default {DEFAULT_TABLE!r}",
+            SCHEMA: "Alembic's default, no schema",
+        }.get(
+            keys[0] if len(keys) == 1 else "", f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)"
+        )
+        shown = " and ".join(keys)
+        message = (
+            f"{self.path} line {line}: the {shown} passed to context.configure() cannot be "
+            f"read without running env.py: {reason}. The bot assumes {assumed}. "
+            f"{_hint(' / '.join(keys))}"
+        )
+        return Problem.of("config-warning", message, self.path, line)
+
+    def _disagreement(self, first: _Configured, other: _Configured) -> Problem:
+        message = (
+            f"{self.path} configures different version tables on line {first.line} "
+            f"({first.shown()}) and line {other.line} ({other.shown()}); the bot uses the "
+            f"first. {_hint('version_table / version_table_schema')}"
+        )
+        return Problem.of("config-warning", message, self.path, other.line)
+
+    def _no_configure_call(self) -> VersionTableSetting:
+        if not _runs_something(self.tree):
+            return VersionTableSetting()  # an empty env.py configures nothing
+        message = (
+            f"{self.path} has no context.configure(...) call (it may configure Alembic through "
+            f"a module it imports), so the bot assumes Alembic's default version table "
+            f"{DEFAULT_TABLE!r} (no schema). {_hint('version_table / version_table_schema')}"
+        )
+        return VersionTableSetting(problems=(Problem.of("config-warning", message, self.path),))
+
+
+class _Resolver:
+    """The values of configure calls, with one environment's options."""
+
+    def __init__(self, module: _Module, options: EnvOptions) -> None:
+        self.module = module
+        self.options = options
+
+    def configured(self, call: ast.Call, scopes: tuple[ast.AST, ...]) -> _Configured:
         keywords, spread = _keywords(call)
         values: dict[str, str | None] = {TABLE: DEFAULT_TABLE, SCHEMA: None}
         # (line, reason) -> the keys it hides: one `**conf_args` is one warning, not two.
@@ -207,7 +305,7 @@ class _Module:
             else:
                 values[key] = value
         problems = tuple(
-            self._unknown(keys, reason, line) for (line, reason), keys in unknown.items()
+            self.module.unknown(keys, reason, line) for (line, reason), keys in unknown.items()
         )
         table = values[TABLE]
         assert table is not None  # a None table is unknown, and keeps the default
@@ -243,12 +341,14 @@ class _Module:
     def _name(self, node: ast.Name, scopes: tuple[ast.AST, ...], seen: frozenset[str]) -> _Value:
         """A module-level constant, unless a function around the call binds the name."""
         for scope in scopes:
-            if node.id in self._bound_in(scope):
+            if node.id in self.module.bound_in(scope):
                 where = getattr(scope, "name", "a lambda")
                 return _Unknown(f"`{node.id}` is a variable set inside {where}")
-        value = self.constants.get(node.id)
+        value = self.module.constants.get(node.id)
         if value is None or node.id in seen:
             return _Unknown(f"`{node.id}` is not a module-level constant assigned once")
+        if len(seen) >= MAX_NAME_HOPS:
+            return _Unknown(f"`{node.id}` is reached through more than {MAX_NAME_HOPS} names")
         found = self._value(value, (), seen | {node.id})
         if isinstance(found, _Unknown):
             return _Unknown(f"`{node.id}` holds a value that cannot be read ({found.reason})")
@@ -272,48 +372,6 @@ class _Module:
         if isinstance(fallback, _Unknown):
             return _Unknown(f"{shown} has a default that cannot be read")
         return self.options.get(getter, key, fallback)
-
-    def _bound_in(self, scope: ast.AST) -> Counter[str]:
-        if id(scope) not in self.locals:
-            body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
-            names = _bound_names(body)
-            if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                names.update(_parameters(scope.args))
-            self.locals[id(scope)] = names
-        return self.locals[id(scope)]
-
-    # problems
-
-    def _unknown(self, keys: list[str], reason: str, line: int) -> Problem:
-        assumed = {
-            (TABLE,): f"Alembic's default {DEFAULT_TABLE!r}",
-            (SCHEMA,): "Alembic's default, no schema",
-        }.get(tuple(keys), f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)")
-        shown = " and ".join(keys)
-        message = (
-            f"{self.path} line {line}: the {shown} passed to context.configure() cannot be "
-            f"read without running env.py: {reason}. The bot assumes {assumed}. "
-            f"{_hint(' / '.join(keys))}"
-        )
-        return Problem.of("config-warning", message, self.path, line)
-
-    def _disagreement(self, first: _Configured, other: _Configured) -> Problem:
-        message = (
-            f"{self.path} configures different version tables on line {first.line} "
-            f"({first.shown()}) and line {other.line} ({other.shown()}); the bot uses the "
-            f"first. {_hint('version_table / version_table_schema')}"
-        )
-        return Problem.of("config-warning", message, self.path, other.line)
-
-    def _no_configure_call(self) -> VersionTableSetting:
-        if not _runs_something(self.tree):
-            return VersionTableSetting()  # an empty env.py configures nothing
-        message = (
-            f"{self.path} has no context.configure(...) call (it may configure Alembic through "
-            f"a module it imports), so the bot assumes Alembic's default version table "
-            f"{DEFAULT_TABLE!r} (no schema). {_hint('version_table / version_table_schema')}"
-        )
-        return VersionTableSetting(problems=(Problem.of("config-warning", message, self.path),))
 
 
 # --- the syntax tree ------------------------------------------------------------------------
@@ -363,7 +421,7 @@ def _keywords(call: ast.Call) -> tuple[dict[str, ast.expr], ast.expr | None]:
         elif _literal_keys(keyword.value):
             assert isinstance(keyword.value, ast.Dict)
             for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                assert isinstance(key, ast.Constant)
+                assert isinstance(key, ast.Constant) and isinstance(key.value, str)
                 keywords[key.value] = value
         elif spread is None:
             spread = keyword.value
@@ -412,22 +470,28 @@ def _constants(tree: ast.Module) -> dict[str, ast.expr]:
     """Module-level names bound exactly once, by a top-level assignment, that no function
     declares `global` and no later star import may rebind: name -> the assigned expression."""
     counts = _bound_names(tree.body)
-    stars = [node.lineno for node in ast.walk(tree) if _is_star_import(node)]
+    stars = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and _is_star_import(node)
+    ]
     declared = {
         name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
     }
     found: dict[str, ast.expr] = {}
     for stmt in tree.body:
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else []
-        if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            targets = [stmt.target]
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
         for target in targets:
             if not isinstance(target, ast.Name) or counts[target.id] != 1:
                 continue
             if target.id in declared or any(line > stmt.lineno for line in stars):
                 continue
-            assert stmt.value is not None
-            found[target.id] = stmt.value
+            found[target.id] = value
     return found
 
 
@@ -488,5 +552,8 @@ def _kind(node: ast.expr) -> str:
 
 
 def _snippet(node: ast.expr, limit: int = 60) -> str:
-    text = ast.unparse(node)
+    try:
+        text = ast.unparse(node)
+    except RecursionError:  # unparse recurses once per level; the parser allowed deeper
+        return f"<{_kind(node)} too deeply nested to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
