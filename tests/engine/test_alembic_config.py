@@ -17,9 +17,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic_heads_bot.adapters.disk import DiskTree
-from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
+from alembic_heads_bot.engine.alembic_config import (
+    MAX_CONFIG_BYTES,
+    MAX_INTERPOLATION,
+    MAX_TOML_NESTING,
+    Discovery,
+    discover,
+    load_config_file,
+    select,
+)
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH, BotConfig, EnvironmentSpec
 from alembic_heads_bot.engine.model import Environment, Problem
+from budget import cost_of
 from memtree import MemoryTree, write_tree
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.util import asbool
@@ -425,6 +434,19 @@ SAME_AS_ALEMBIC = [
         "alembic.ini",
     ),
     Case(
+        # Ten levels of references, each naming the one below three times: the deepest
+        # ConfigParser allows, well inside the bot's interpolation budget.
+        "interpolation-ten-levels-deep-and-three-wide",
+        {
+            "alembic.ini": ini(
+                "[alembic]\nscript_location = alembic\nfile_template = %(v9)s\nv0 = ab\n"
+                + "".join(f"v{i} = %(v{i - 1})s-%(v{i - 1})s-%(v{i - 1})s\n" for i in range(1, 10))
+            ),
+            **script_dir("alembic"),
+        },
+        "alembic.ini",
+    ),
+    Case(
         "package-resource-script-location",
         {
             "alembic.ini": ini(
@@ -491,6 +513,18 @@ class Failure:
 
 
 FAILS_LIKE_ALEMBIC = [
+    Failure(
+        "interpolation-eleven-levels-deep",
+        {
+            "alembic.ini": ini(
+                "[alembic]\nscript_location = alembic\nfile_template = %(v10)s\nv0 = ab\n"
+                + "".join(f"v{i} = %(v{i - 1})s\n" for i in range(1, 11))
+            ),
+            **script_dir("alembic"),
+        },
+        "alembic.ini",
+        3,
+    ),
     Failure(
         "inline-comment-on-path-separator (branches.rst as written)",
         {
@@ -1442,4 +1476,176 @@ def test_missing_env_py_is_the_default_without_a_problem() -> None:
         "alembic_version",
         None,
         (),
+    )
+
+
+# --- bounded work: hostile config files cost a bounded time and memory -------------------------
+
+# Loose bounds on what reading one hostile file may cost; ordinary files cost a fraction.
+SECONDS, MEGABYTES = 2.0, 50.0
+DEEP = 50_000
+
+
+def bounded_discovery(files: Files) -> Discovery:
+    """The discovery of `files`, asserted to stay within SECONDS and MEGABYTES."""
+    discovery, cost = cost_of(lambda: found(files))
+    assert cost.seconds < SECONDS, cost
+    assert cost.peak_mb < MEGABYTES, cost
+    return discovery
+
+
+TOML_HEAD = '[tool.alembic]\nscript_location = "a"\n'
+
+
+@pytest.mark.parametrize(
+    ("bomb", "line", "words"),
+    [
+        ("x = " + "[" * DEEP + "]" * DEEP, 4, "arrays and inline tables nested more than 32 deep"),
+        ("x = " + "{y = " * DEEP + "1" + "}" * DEEP, 4, "arrays and inline tables nested more"),
+        ("x" + ".y" * DEEP + " = 1", 4, "a dotted key of more than 32 parts"),
+        ("[x" + ".y" * DEEP + "]", 4, "a dotted key of more than 32 parts"),
+        # one bracket a line: the 33rd opens on line 4 + 32
+        ("x = [\n" + "[\n" * DEEP + "]\n" * DEEP + "]", 36, "arrays and inline tables nested"),
+    ],
+    ids=["array", "inline-table", "dotted-key", "dotted-header", "array-over-lines"],
+)
+def test_deeply_nested_pyproject_is_a_problem_on_its_line(bomb: str, line: int, words: str) -> None:
+    # tomllib recurses once per level (a RecursionError past ~330) and spends quadratic memory
+    # on dotted keys (40 GB for 100,000 parts, 10 GB for these): neither may reach it.
+    files = {"pyproject.toml": TOML_HEAD + "[tool.other]\n" + bomb + "\n", **script_dir("a")}
+    assert len(files["pyproject.toml"]) < MAX_CONFIG_BYTES
+    problem = single_problem(bounded_discovery(files).problems)
+    assert (problem.path, problem.line) == ("pyproject.toml", line)
+    assert words in problem.message
+    assert problem.message.endswith("it was not parsed")
+
+
+def test_deeply_nested_pyproject_that_never_names_alembic_is_ignored_like_a_broken_one() -> None:
+    files = {
+        "pyproject.toml": "x = " + "[" * DEEP + "]" * DEEP + "\n",
+        "alembic.ini": ini("[alembic]\nscript_location = a\n"),
+        **script_dir("a"),
+    }
+    discovery = bounded_discovery(files)
+    assert [env.name for env in discovery.environments] == ["alembic.ini"]
+    assert discovery.problems == ()
+
+
+def test_nesting_is_counted_outside_strings_and_comments_only() -> None:
+    brackets = "[" * 100 + "{" * 100
+    lines = [
+        f'basic = "{brackets}\\"{brackets}"',
+        f"literal = '{brackets}'",
+        f'multi = """\n{brackets}\\"""{brackets}\n"""',
+        f"multi_literal = '''\n{brackets}\n'''",
+        f"# {brackets}",
+        f'dotted = "{"." * 100}"',
+        "deep = " + "[" * MAX_TOML_NESTING + "]" * MAX_TOML_NESTING,
+        "a" + ".b" * (MAX_TOML_NESTING - 1) + " = 1.5",
+    ]
+    text = TOML_HEAD + "\n".join(lines) + "\n"
+    env = only(bounded_discovery({"pyproject.toml": text, **script_dir("a")}))
+    assert (env.name, env.problems) == ("pyproject.toml", ())
+    # one level more, after all of that, is the first place found too deep
+    too_deep = text + "deeper = " + "[" * (MAX_TOML_NESTING + 1) + "]" * (MAX_TOML_NESTING + 1)
+    problem = single_problem(bounded_discovery({"pyproject.toml": too_deep}).problems)
+    assert problem.line == text.count("\n") + 1
+
+
+def test_pyproject_naming_alembic_through_an_escape_is_reported() -> None:
+    files = {
+        "pyproject.toml": '[tool."alembi\\u0063"]\nx = ' + "[" * DEEP + "]" * DEEP + "\n",
+        **script_dir("a"),
+    }
+    problem = single_problem(bounded_discovery(files).problems)
+    assert (problem.path, problem.line) == ("pyproject.toml", 2)
+
+
+@pytest.mark.parametrize("name", ["alembic.ini", "pyproject.toml"])
+def test_config_file_over_the_size_limit_is_not_parsed(name: str) -> None:
+    padding = "# padding\n" * (MAX_CONFIG_BYTES // 10)
+    text = ini("[alembic]\nscript_location = a\n") if name == "alembic.ini" else TOML_HEAD
+    files = {name: text + padding, **script_dir("a")}
+    problem = single_problem(bounded_discovery(files).problems)
+    assert (problem.path, problem.line) == (name, 1)
+    size = len((text + padding).encode())
+    assert problem.message == (
+        f"{name} is {size:,} bytes, more than the {MAX_CONFIG_BYTES:,} bytes the bot reads in "
+        "a config file; it was not read"
+    )
+
+
+def interpolation_bomb(leaf: str, width: int = 9) -> str:
+    """An ini whose file_template names v9, which names v8 `width` times, and so on: it
+    expands to width**9 copies of `leaf` (387 million for 9)."""
+    lines = ["[alembic]", "script_location = a", "file_template = %(v9)s", f"v0 = {leaf}"]
+    lines += [f"v{i} = " + f"%(v{i - 1})s" * width for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("leaf", ["x" * 100, ""], ids=["growing", "empty-leaves"])
+def test_interpolation_bomb_is_a_problem_on_the_key_that_expands_it(leaf: str) -> None:
+    files = {"alembic.ini": interpolation_bomb(leaf), **script_dir("a")}
+    env = only(bounded_discovery(files))
+    problem = single_problem(env.problems)
+    assert (problem.path, problem.line) == ("alembic.ini", 3)
+    assert problem.message.startswith(
+        f"file_template in [alembic]: expanding its %(name)s references takes more than "
+        f"{MAX_INTERPOLATION:,} characters"
+    )
+    assert env.file_template == "%(rev)s_%(slug)s"  # Alembic's default stands in
+
+
+@pytest.mark.parametrize(("read", "problems"), [("t", 0), ("unused", 1)])
+def test_interpolation_bomb_costs_only_when_env_py_reads_it(read: str, problems: int) -> None:
+    # Alembic expands a value only when asked for it; so does the bot, env.py's reads included.
+    env_py = "from alembic import context\n"
+    env_py += f"context.configure(version_table=context.config.get_main_option({read!r}))\n"
+    text = interpolation_bomb("x" * 100).replace("file_template =", "unused =") + "t = tbl\n"
+    env = only(bounded_discovery({"alembic.ini": text, **script_dir("a"), "a/env.py": env_py}))
+    assert len(env.problems) == problems
+    if problems:
+        assert (env.problems[0].line, env.version_table) == (3, "alembic_version")
+        assert env.problems[0].message.startswith("unused in [alembic]: expanding its")
+    else:
+        assert env.version_table == "tbl"
+
+
+def test_interpolation_bomb_is_reported_once_per_file() -> None:
+    text = interpolation_bomb("x" * 100).replace(
+        "file_template = %(v9)s", "file_template = %(v9)s\ntimezone = %(v9)s"
+    )
+    sections = "".join(f"[s{i}]\nscript_location = a\n" for i in range(3))
+    env_problems = [
+        env.problems
+        for env in found({"alembic.ini": text + sections, **script_dir("a")}).environments
+    ]
+    assert sum(len(problems) for problems in env_problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("sections", "defaults"), [(2_000, 0), (2_000, 2_000)], ids=["sections", "with-defaults"]
+)
+def test_many_environments_sharing_one_env_py_read_it_once(sections: int, defaults: int) -> None:
+    # Each section is an environment, and each inherits every [DEFAULT] key: env.py is parsed
+    # once, and its options are looked up only for the keys it names.
+    env_py = "from alembic import context\n" + "".join(f"X{i} = 'v{i}'\n" for i in range(500))
+    env_py += "context.configure(version_table=X1)\n"
+    text = "[DEFAULT]\n" + "".join(f"k{i} = %(here)s/{i}\n" for i in range(defaults))
+    text += "".join(f"[s{i}]\nscript_location = a\n" for i in range(sections))
+    discovery = bounded_discovery({"alembic.ini": text, **script_dir("a"), "a/env.py": env_py})
+    assert len(discovery.environments) == sections
+    assert {env.version_table for env in discovery.environments} == {"v1"}
+
+
+def test_toml_format_width_bomb_is_refused() -> None:
+    # Alembic %-formats [tool.alembic] strings: this one would be a 999,999,999-character string.
+    text = TOML_HEAD + 'file_template = "%(here)999999999s"\n'
+    env = only(bounded_discovery({"pyproject.toml": text, **script_dir("a")}))
+    problem = single_problem(env.problems)
+    assert (problem.path, problem.line) == ("pyproject.toml", 3)
+    assert problem.message == (
+        "file_template in [tool.alembic]: Alembic %-formats TOML strings, and the field width "
+        "999999999 of a %-format conversion would build a string that long; the bot refuses "
+        "widths over 9,999"
     )

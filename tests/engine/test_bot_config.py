@@ -9,6 +9,9 @@ import alembic_heads_bot.engine.bot_config
 import pytest
 from alembic_heads_bot.engine.bot_config import (
     BOT_CONFIG_PATH,
+    MAX_ALIAS_NODES,
+    MAX_BYTES,
+    MAX_DEPTH,
     BotConfig,
     DatabaseSpec,
     EnvironmentSpec,
@@ -17,6 +20,7 @@ from alembic_heads_bot.engine.bot_config import (
     parse_bot_config,
 )
 from alembic_heads_bot.engine.model import Problem
+from budget import cost_of
 from memtree import MemoryTree
 
 
@@ -314,3 +318,112 @@ def test_applied_revisions_is_a_policy_rule() -> None:
     config, problems = parse("policy:\n  applied-revisions: warn\n")
     assert problems == ()
     assert config.policy.applied_revisions == "warn"
+
+
+# --- bounded work: hostile files cost a bounded time and memory ----------------------------
+
+SECONDS, MEGABYTES = 2.0, 50.0
+
+
+def bounded_error(data: bytes) -> Problem:
+    """The one problem of `data`, which must be read within SECONDS and MEGABYTES and give
+    the default configuration (the file is not used)."""
+    (config, problems), cost = cost_of(lambda: parse_bot_config(data))
+    assert cost.seconds < SECONDS, cost
+    assert cost.peak_mb < MEGABYTES, cost
+    assert config == BotConfig()
+    assert len(problems) == 1, problems
+    assert (problems[0].code, problems[0].path) == ("config-error", BOT_CONFIG_PATH)
+    return problems[0]
+
+
+def nested_blocks(depth: int) -> str:
+    """`a:` mappings, each indented one space more than the one holding it."""
+    return "".join(" " * level + "a:\n" for level in range(depth)) + " " * depth + "b\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("policy: " + "[" * 30_000 + "]" * 30_000 + "\n", 1),
+        ("policy: " + "{a: " * 12_000 + "1" + "}" * 12_000 + "\n", 1),
+        # the top mapping, policy's mapping and ignore's list hold the first list: line 4
+        ("policy:\n  ignore:\n" + "   [\n" * 6_000 + "   ]\n" * 6_000, MAX_DEPTH + 1),
+        # every scalar key is a level too: the 32nd mapping's key is the 33rd level
+        (nested_blocks(350), MAX_DEPTH),
+    ],
+    ids=["flow-sequences", "flow-mappings", "flow-over-lines", "block-mappings"],
+)
+def test_deep_nesting_is_a_problem_on_the_line_crossing_the_limit(text: str, line: int) -> None:
+    # PyYAML's composer recurses once per level: a RecursionError past a few hundred.
+    assert len(text) <= MAX_BYTES
+    problem = bounded_error(text.encode())
+    assert problem.message == f"collections nested more than {MAX_DEPTH} deep; not read"
+    assert problem.line == line
+
+
+def test_nesting_is_read_up_to_the_limit_and_refused_past_it() -> None:
+    # the top mapping, policy's mapping and ignore's list are three levels
+    inner = MAX_DEPTH - 2
+    _, problems = parse("policy:\n  ignore: " + "[" * inner + "]" * inner + "\n")
+    assert [p.message for p in problems] == [
+        "each policy ignore entry must be a string, not a list"
+    ]
+    too_deep = f"policy:\n  ignore: {'[' * (inner + 1)}{']' * (inner + 1)}\n"
+    problem = bounded_error(too_deep.encode())
+    assert (problem.line, problem.message) == (
+        2,
+        f"collections nested more than {MAX_DEPTH} deep; not read",
+    )
+
+
+def billion_laughs(levels: int = 9, width: int = 9) -> str:
+    """x0 lists `width` strings; each further level lists `width` aliases of the one above."""
+    lines = ["policy:", f"  x0: &a0 [{', '.join(['lol'] * width)}]"]
+    for i in range(1, levels):
+        lines.append(f"  x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_are_read_until_they_stand_for_too_many_nodes() -> None:
+    config, problems = parse("""
+        environments:
+          - config: a/alembic.ini
+            version_locations: &shared [shared/versions, a/versions]
+          - config: b/alembic.ini
+            version_locations: *shared
+    """)
+    assert problems == ()
+    assert [spec.version_locations for spec in config.environments] == [
+        ("shared/versions", "a/versions"),
+        ("shared/versions", "a/versions"),
+    ]
+    # 9 levels of 9 aliases each stand for 9**9 = 387 million nodes once expanded.
+    problem = bounded_error(billion_laughs().encode())
+    assert problem.message == (
+        f"aliases stand for more than {MAX_ALIAS_NODES:,} nodes once expanded "
+        '(a "billion laughs" file?); not read'
+    )
+    # x1..x3 add 90 + 819 + 7,380 nodes; x4's first alias, of 7,381 more, crosses 10,000
+    assert problem.line == 6
+
+
+def test_alias_holding_itself_is_a_problem() -> None:
+    problem = bounded_error(b"environments: &loop\n  - *loop\n")
+    assert (problem.line, problem.message) == (
+        2,
+        "the alias *loop stands for a collection holding it",
+    )
+
+
+def test_file_over_the_size_limit_is_not_parsed() -> None:
+    data = b"policy:\n  new-heads: warn\n"
+    config, problems = parse_bot_config(data + b"#" * (MAX_BYTES - len(data)))
+    assert (config.policy.new_heads, problems) == ("warn", ())
+    data += b"#" * (MAX_BYTES + 1 - len(data))
+    problem = bounded_error(data)
+    assert problem.line == 1
+    assert problem.message == (
+        f"{BOT_CONFIG_PATH} is {MAX_BYTES + 1:,} bytes, more than the {MAX_BYTES:,} bytes the "
+        "bot reads; it was not read"
+    )

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from alembic_heads_bot.engine.env_py import VersionTableSetting, read_version_table
+from alembic_heads_bot.engine.env_py import (
+    MAX_ENV_PY_BYTES,
+    MAX_NAME_HOPS,
+    VersionTableSetting,
+    read_version_table,
+)
 from alembic_heads_bot.engine.model import Problem
 from alembic_heads_bot.engine.parse import MAX_FILE_BYTES
+from budget import cost_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from memtree import write_tree
@@ -347,10 +354,71 @@ def test_malformed_env_py_is_defaults_and_one_warning(data: bytes, line: int, wo
     assert "assumes Alembic's default 'alembic_version' (no schema)" in problem.message
 
 
-def test_huge_env_py_is_not_parsed() -> None:
-    setting = read(b"#" * (MAX_FILE_BYTES + 1))
+@pytest.mark.parametrize("size", [MAX_ENV_PY_BYTES + 1, MAX_FILE_BYTES + 1])
+def test_huge_env_py_is_not_parsed(size: int) -> None:
+    # env.py has its own limit, below the revision files': walking a multi-megabyte syntax tree
+    # takes seconds (an `or` chain of 4 MB: 5.5 s).
+    source = configured('version_table="t"').encode()
+    assert read(source + b"#" * (MAX_ENV_PY_BYTES - len(source))).table == "t"
+    setting = read(source + b"#" * (size - len(source)))
     assert table_of(setting) == ("alembic_version", None)
-    assert f"more than the {MAX_FILE_BYTES:,} bytes parsed" in warning(setting).message
+    assert f"it is {size:,} bytes, more than the {MAX_ENV_PY_BYTES:,} bytes parsed" in (
+        warning(setting).message
+    )
+
+
+def chain(length: int) -> str:
+    """X0 = X1, X1 = X2, ..., the last one "t": `length` names lead to the table."""
+    names = "".join(f"X{i} = X{i + 1}\n" for i in range(length - 1))
+    return names + f'X{length - 1} = "t"\n'
+
+
+def test_a_constant_is_followed_through_a_bounded_number_of_names() -> None:
+    assert read(configured("version_table=X0", chain(MAX_NAME_HOPS))).table == "t"
+    # 5,000 names made the reader itself recurse too deeply, reported as unparseable
+    setting = read(configured("version_table=X0", chain(5_000)))
+    problem = warning(setting)
+    assert problem.line == 5_000 + 4
+    assert f"`X{MAX_NAME_HOPS}` is reached through more than {MAX_NAME_HOPS} names" in (
+        problem.message
+    )
+
+
+def test_an_expression_too_deep_to_show_is_still_a_located_warning() -> None:
+    # Python parses 1,000 attributes deep; ast.unparse recurses once per level and fails.
+    setting = read(configured("version_table=" + "a." * 1_000 + "b"))
+    problem = warning(setting)
+    assert problem.line == 4
+    assert "the version_table passed to context.configure() cannot be read" in problem.message
+    assert "an attribute too deeply nested to show" in problem.message
+
+
+def fill(size: int, unit: str, prefix: str, suffix: str = "") -> bytes:
+    """`prefix`, `unit` repeated, `suffix`: up to `size` bytes."""
+    room = size - len(prefix) - len(suffix)
+    return (prefix + unit * (room // len(unit)) + suffix).encode()
+
+
+IMPORT, CONFIGURE_X = "from alembic import context\n", "\ncontext.configure(version_table=x)\n"
+
+
+@pytest.mark.parametrize(
+    ("unit", "prefix", "suffix"),
+    [
+        ("None or ", IMPORT + "context.configure(version_table=", "1)"),
+        ("x = 'a' + 'b'\n", IMPORT, ""),
+        ("'a'+", "x = ", "'a'" + CONFIGURE_X),
+        ("a.", "x = ", "b" + CONFIGURE_X),
+    ],
+    ids=["or-chain", "statements", "sum", "attributes"],
+)
+def test_an_env_py_costs_little_whatever_its_size(unit: str, prefix: str, suffix: str) -> None:
+    # At the revision files' 4 MB limit these took 0.6 to 5.5 s and up to 450 MB.
+    for size in (MAX_ENV_PY_BYTES, MAX_FILE_BYTES):
+        setting, cost = cost_of(partial(read, fill(size, unit, prefix, suffix)))
+        assert cost.seconds < 2.0, (size, cost)
+        assert cost.peak_mb < 50, (size, cost)
+        assert table_of(setting) == ("alembic_version", None)
 
 
 _ENV_PY_PIECES = st.sampled_from(

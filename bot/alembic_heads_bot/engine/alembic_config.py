@@ -33,6 +33,15 @@ Alembic uses the process's working directory, and CI runs `alembic` from the con
 `os` as a path separator means `:`, as on the Linux runners CI uses.
 
 A path that names the tree root is ".".
+
+Reading is bounded whatever a file holds, and each bound is a `config-error` naming the file and
+the line: files over `MAX_CONFIG_BYTES` are not parsed; TOML nested deeper than `MAX_TOML_NESTING`
+(arrays, inline tables, dotted keys) is refused before tomllib sees it, because tomllib recurses
+once per level and spends quadratic time and memory on long dotted keys; `%(name)s` references
+of an ini file may expand to at most `MAX_INTERPOLATION` characters in all (they can expand
+exponentially: each value may name another several times, ten levels deep); and TOML `%`-format
+field widths are capped. Ordinary files never come near these bounds, and below them the
+results are ConfigParser's and tomllib's own.
 """
 
 from __future__ import annotations
@@ -42,12 +51,18 @@ import configparser
 import posixpath
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH, BotConfig, EnvironmentSpec
-from alembic_heads_bot.engine.env_py import VersionTableSetting, cannot_read, read_version_table
+from alembic_heads_bot.engine.env_py import (
+    EnvOptions,
+    EnvPy,
+    VersionTableSetting,
+    cannot_read,
+    read_env_py,
+)
 from alembic_heads_bot.engine.model import Environment, Problem
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS, Tree
 
@@ -59,6 +74,16 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 INI_NAME = "alembic.ini"
 TOML_NAME = "pyproject.toml"
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
+
+# Bounds on the work one config file may cause (see the module docstring). Real files are a few
+# kilobytes, a few levels deep, and expand to a few kilobytes.
+MAX_CONFIG_BYTES = 512 * 1024
+MAX_TOML_NESTING = 32
+MAX_INTERPOLATION = 16 * 1024 * 1024
+# What one %(name)s lookup or one value read costs against MAX_INTERPOLATION, in characters:
+# lookups of empty values must cost something too.
+_LOOKUP_COST = 64
+MAX_FORMAT_WIDTH = 9999
 
 # The virtual directory the tree is rooted at while paths are expanded; shown as "<repo>".
 _ROOT = "/__alembic_heads_repo__"
@@ -79,6 +104,16 @@ _OPTION_LINE = re.compile(r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$")
 _TOML_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
 _TOML_KEY = re.compile(r"""^\s*["']?(?P<key>[A-Za-z0-9_-]+)["']?\s*=""")
 _TOML_LINE = re.compile(r"at line (\d+)")
+# Characters that matter to TOML nesting (strings and comments are skipped whole).
+_TOML_SPECIAL = re.compile(r"""[\[\]{}.=,\n#"']""")
+_TOML_STRING_ENDS = {
+    '"""': re.compile(r'\\.|"{3,5}', re.S),
+    "'''": re.compile(r"'{3,5}"),
+    '"': re.compile(r'\\.|["\n]'),
+    "'": re.compile(r"['\n]"),
+}
+# A %-format conversion's field width, as Python reads it (%% is a literal percent sign).
+_PERCENT_WIDTH = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*(?P<width>\d+)")
 
 _ABSENT: Any = object()  # the key is not set in that source
 _FAILED: Any = object()  # the key is set but unusable; a problem has been recorded
@@ -139,6 +174,8 @@ class _Index:
     tree: Tree
     files: frozenset[str]
     dirs: frozenset[str]
+    # env.py path -> its reading, shared by the environments whose script directory holds it
+    env_pys: dict[str, EnvPy] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, tree: Tree) -> _Index:
@@ -235,6 +272,13 @@ def _read_text(index: _Index, path: str, problems: list[Problem]) -> str | None:
     if isinstance(data, OSError):
         problems.append(Problem.of("unreadable-file", f"cannot read {path}: {data}", path))
         return None
+    if len(data) > MAX_CONFIG_BYTES:
+        message = (
+            f"{path} is {len(data):,} bytes, more than the {MAX_CONFIG_BYTES:,} bytes the bot "
+            "reads in a config file; it was not read"
+        )
+        problems.append(_error(message, path, 1))
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -265,7 +309,7 @@ def _read_ini(index: _Index, path: str, problems: list[Problem]) -> _Ini | None:
     if text is None:
         return None
     here = _virtual(posixpath.dirname(path))
-    parser = configparser.ConfigParser({"here": here})
+    parser = configparser.ConfigParser({"here": here}, interpolation=_BoundedInterpolation())
     # Not strict: the first parser has enforced strictness, and here [DEFAULT] is an ordinary
     # section, which ConfigParser would otherwise refuse to see twice.
     own = configparser.ConfigParser(default_section=_NO_DEFAULTS, interpolation=None, strict=False)
@@ -276,6 +320,79 @@ def _read_ini(index: _Index, path: str, problems: list[Problem]) -> _Ini | None:
         problems.extend(_ini_syntax_problems(exc, path, text))
         return None
     return _Ini(path, parser, own, _ini_lines(text))
+
+
+class InterpolationTooLarge(configparser.InterpolationError):
+    """The %(name)s references of one file expand to more than MAX_INTERPOLATION characters.
+
+    `first` is False once the file has been reported: every later read fails the same way.
+    """
+
+    def __init__(self, option: str, section: str, first: bool) -> None:
+        message = (
+            f"expanding its %(name)s references takes more than {MAX_INTERPOLATION:,} "
+            "characters (counting the values of this file read before it); the bot stops "
+            "there, where an interpolation bomb would take Alembic minutes and gigabytes"
+        )
+        super().__init__(option, section, message)
+        self.first = first
+
+
+class _BoundedInterpolation(configparser.BasicInterpolation):
+    """ConfigParser's own interpolation, run unchanged, with a budget for the whole file.
+
+    BasicInterpolation stops at ten levels of references, but each level may name the one below
+    several times, so a few lines can expand exponentially. Every value read and every
+    reference looked up is charged its length (and `_LOOKUP_COST`); past `MAX_INTERPOLATION`
+    the read raises `InterpolationTooLarge`. Below the budget the result is BasicInterpolation's,
+    because it is BasicInterpolation that computes it.
+    """
+
+    def __init__(self) -> None:
+        self.spent = 0
+        self.reported = False
+
+    def before_get(
+        self,
+        parser: Any,
+        section: str,
+        option: str,
+        value: str,
+        defaults: Mapping[str, str],
+    ) -> str:
+        self.charge(len(value), option, section)
+        charged = _ChargedLookups(defaults, self, option, section)
+        result: str = super().before_get(parser, section, option, value, charged)
+        return result
+
+    def charge(self, length: int, option: str, section: str) -> None:
+        self.spent += length + _LOOKUP_COST
+        if self.spent > MAX_INTERPOLATION:
+            first, self.reported = not self.reported, True
+            raise InterpolationTooLarge(option, section, first)
+
+
+class _ChargedLookups(Mapping[str, str]):
+    """The values a reference may name; each lookup is charged to the file's budget."""
+
+    def __init__(
+        self, values: Mapping[str, str], budget: _BoundedInterpolation, option: str, section: str
+    ) -> None:
+        self.inner = values
+        self.budget = budget
+        self.option = option
+        self.section = section
+
+    def __getitem__(self, key: str) -> str:
+        value = self.inner[key]
+        self.budget.charge(len(value), self.option, self.section)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.inner)
+
+    def __len__(self) -> int:
+        return len(self.inner)
 
 
 def _ini_syntax_problems(exc: configparser.Error, path: str, text: str) -> list[Problem]:
@@ -349,14 +466,24 @@ def _read_toml(index: _Index, path: str, problems: list[Problem], explicit: bool
     if text is None:
         problems.extend(local)
         return None
+    # A broken pyproject.toml that never mentions alembic is not ours to report.
+    ours = explicit or _may_mention_alembic(text)
+    too_deep = _toml_too_deep(text)
+    if too_deep is not None:
+        if ours:
+            problems.append(_error(f"{too_deep[1]}; it was not parsed", path, too_deep[0]))
+        return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # A broken pyproject.toml that never mentions alembic is not ours to report.
-        if explicit or "alembic" in text:
+        if ours:
             found = _TOML_LINE.search(str(exc))
             line = int(found.group(1)) if found else None
             problems.append(_error(f"invalid TOML: {exc}", path, line))
+        return None
+    except (RecursionError, MemoryError) as exc:  # the pre-scan should make this unreachable
+        if ours:
+            problems.append(_error(f"cannot parse TOML ({type(exc).__name__})", path, 1))
         return None
     tool = data.get("tool")
     if not isinstance(tool, dict) or "alembic" not in tool:
@@ -367,6 +494,59 @@ def _read_toml(index: _Index, path: str, problems: list[Problem], explicit: bool
         return None
     args = {"here": _virtual(posixpath.dirname(path))}
     return _Toml(path, tool["alembic"], args, lines)
+
+
+def _may_mention_alembic(text: str) -> bool:
+    """Whether the text may name [tool.alembic]: literally, or through a quoted key's escapes
+    (`[tool."alembi\\u0063"]`)."""
+    return "alembic" in text or "\\u" in text or "\\U" in text
+
+
+def _toml_too_deep(text: str) -> tuple[int, str] | None:
+    """(line, reason) where the text nests deeper than MAX_TOML_NESTING, or None.
+
+    Counts `[` and `{` (arrays, inline tables, table headers) and the dots of one dotted key,
+    outside strings and comments. In TOML these characters mean nothing else there, so the
+    count is what tomllib would recurse or loop over.
+    """
+    depth = dots = 0
+    position = 0
+    while (match := _TOML_SPECIAL.search(text, position)) is not None:
+        char, position = match.group(), match.end()
+        if char in "[{":
+            depth, dots = depth + 1, 0
+            if depth > MAX_TOML_NESTING:
+                reason = f"arrays and inline tables nested more than {MAX_TOML_NESTING} deep"
+                return _line_at(text, match.start()), reason
+        elif char in "]}":
+            depth, dots = max(depth - 1, 0), 0
+        elif char == ".":
+            dots += 1
+            if dots >= MAX_TOML_NESTING:
+                reason = f"a dotted key of more than {MAX_TOML_NESTING} parts"
+                return _line_at(text, match.start()), reason
+        elif char in "=,\n":
+            dots = 0
+        elif char == "#":
+            newline = text.find("\n", position)
+            position = len(text) if newline < 0 else newline
+        else:
+            position = _toml_string_end(text, match.start())
+    return None
+
+
+def _toml_string_end(text: str, start: int) -> int:
+    """Where the string opening at `start` ends (an unterminated one ends at its line's end)."""
+    quote = text[start]
+    opener = quote * 3 if text.startswith(quote * 3, start) else quote
+    for match in _TOML_STRING_ENDS[opener].finditer(text, start + len(opener)):
+        if match.group()[0] != "\\":
+            return match.end()
+    return len(text)
+
+
+def _line_at(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
 
 
 def _toml_lines(text: str) -> dict[str, int]:
@@ -430,11 +610,20 @@ class _Sources:
         section = section or self.section
         try:
             return self.ini.parser.get(section, key, fallback=None)
+        except InterpolationTooLarge as exc:
+            self.too_large(exc, key, section)
+            return None
         except configparser.InterpolationError as exc:
             line = self.ini.line_of(section, key)
             message = f"{key} in [{section}]: {exc.message} ({type(exc).__name__})"
             self.problems.append(_error(message, self.ini.path, line))
             return None
+
+    def too_large(self, exc: InterpolationTooLarge, key: str, section: str) -> None:
+        """The file's interpolation budget is spent: one problem per file, on the first key."""
+        if exc.first and self.ini is not None:
+            message = f"{key} in [{section}]: {exc.message}"
+            self.problems.append(_error(message, self.ini.path, self.ini.line_of(section, key)))
 
     def toml_value(self, key: str) -> Any:
         """Config._get_toml_config_value: values %-formatted with toml_args, ints unchanged."""
@@ -443,13 +632,13 @@ class _Sources:
         value, args = self.toml.table[key], self.toml.args
         try:
             if isinstance(value, str):
-                return value % args
+                return _percent(value, args)
             if isinstance(value, list) and value and isinstance(value[0], dict):
-                return [{k: v % args for k, v in item.items()} for item in value]
+                return [{k: _percent(v, args) for k, v in item.items()} for item in value]
             if isinstance(value, list):
-                return [item % args for item in value]
+                return [_percent(item, args) for item in value]
             if isinstance(value, dict):
-                return {k: v % args for k, v in value.items()}
+                return {k: _percent(v, args) for k, v in value.items()}
             if isinstance(value, int):
                 return value
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
@@ -593,8 +782,28 @@ def _toml_type(value: object) -> str:
     )
 
 
+class _TooWide(ValueError):
+    """A %-format field width that would build a string of millions of characters."""
+
+
+def _percent(value: Any, args: dict[str, str]) -> Any:
+    """`value % args`, as Alembic formats TOML values (`Config._get_toml_config_value`), except
+    that a field width over MAX_FORMAT_WIDTH (`%(here)999999999s`) is refused, not built."""
+    if isinstance(value, str):
+        for match in _PERCENT_WIDTH.finditer(value):
+            width = match.group("width")
+            if width is not None and (len(width) > 9 or int(width) > MAX_FORMAT_WIDTH):
+                raise _TooWide(
+                    f"the field width {width[:20]} of a %-format conversion would build a "
+                    f"string that long; the bot refuses widths over {MAX_FORMAT_WIDTH:,}"
+                )
+    return value % args
+
+
 def _toml_format_message(key: str, value: object, exc: Exception) -> str:
     """Why `value % toml_args` failed, the way Alembic would have failed on it."""
+    if isinstance(exc, _TooWide):
+        return f"{key} in [tool.alembic]: Alembic %-formats TOML strings, and {exc}"
     problem = f"unknown %-key {exc}" if isinstance(exc, KeyError) else str(exc)
     return (
         f"{key} = {value!r} in [tool.alembic]: Alembic %-formats TOML strings and this fails "
@@ -704,7 +913,7 @@ def _environment(
     locator = _Locator(index, sources, sys_paths if isinstance(sys_paths, list) else [])
     if script_override is not None:
         raw_script: str | None = script_override
-        script = index.follow_links(script_override)
+        script: str | None = index.follow_links(script_override)
     else:
         raw_script = sources.text("script_location", None)
         script = None if raw_script is None else locator.locate("script_location", raw_script)
@@ -745,33 +954,47 @@ def _version_table(index: _Index, sources: _Sources, script: str | None) -> Vers
     path = index.follow_links(_join(script, "env.py")) if script is not None else None
     if path is None or path not in index.files:
         return VersionTableSetting()  # Alembic's defaults
-    data = _read_bytes(index, path)
-    if isinstance(data, OSError):
-        return cannot_read(path, f"the file cannot be read ({data})")
-    main, toml = _env_py_options(sources)
-    return read_version_table(data, path, main, toml)
+    env_py = index.env_pys.get(path)
+    if env_py is None:
+        data = _read_bytes(index, path)
+        if isinstance(data, OSError):
+            return cannot_read(path, f"the file cannot be read ({data})")
+        env_py = index.env_pys[path] = read_env_py(data, path)
+    return env_py.version_table(_env_py_options(sources))
 
 
-def _env_py_options(sources: _Sources) -> tuple[dict[str, str], dict[str, str]]:
+def _env_py_options(sources: _Sources) -> EnvOptions:
     """What env.py's `config` holds: the ini section (get_main_option, with [DEFAULT]
     inheritance) and the string values of [tool.alembic] (get_alembic_option's fallback).
-    Values that fail to interpolate are left out: Alembic would raise on them in env.py."""
-    main: dict[str, str] = {}
-    if sources.ini is not None and sources.ini.parser.has_section(sources.section):
-        for key in sources.ini.parser.options(sources.section):
-            try:
-                main[key] = sources.ini.parser.get(sources.section, key)
-            except configparser.InterpolationError:
-                continue
-    toml: dict[str, str] = {}
-    table = sources.toml.table if sources.toml is not None else {}
-    for key, value in table.items():
-        if isinstance(value, str) and sources.toml is not None:
-            try:
-                toml[key] = value % sources.toml.args
-            except (KeyError, ValueError, TypeError):
-                continue
-    return main, toml
+
+    Looked up only for the keys env.py names, as Alembic does: a file may hold many keys,
+    and many sections inheriting them. Values that fail to interpolate are left out: Alembic
+    would raise on them in env.py.
+    """
+    ini, section, toml = sources.ini, sources.section, sources.toml
+
+    def main(key: str) -> str | None:
+        if ini is None or not ini.parser.has_section(section):
+            return None
+        try:
+            return ini.parser.get(section, key, fallback=None)
+        except InterpolationTooLarge as exc:  # reported: Alembic would hang, not raise
+            sources.too_large(exc, key, section)
+            return None
+        except configparser.InterpolationError:
+            return None
+
+    def tool_alembic(key: str) -> str | None:
+        value = toml.table.get(key) if toml is not None else None
+        if not isinstance(value, str) or toml is None:
+            return None
+        try:
+            formatted: str = _percent(value, toml.args)
+        except (KeyError, ValueError, TypeError):
+            return None
+        return formatted
+
+    return EnvOptions(main, tool_alembic)
 
 
 def _version_locations(sources: _Sources, locator: _Locator, script: str | None) -> tuple[str, ...]:

@@ -35,6 +35,12 @@ non-empty list, only those environments are checked and the tree is not scanned.
 Unknown keys, wrong types and bad values are `config-error` problems with the line they sit on;
 the rest of the file still applies. A database URL is never written in this file (it would be
 public and hold a password): `url_env` names the variable the workflow fills from a secret.
+
+YAML anchors and aliases may share a value between entries (`version_locations: *shared`).
+Reading is bounded whatever the file holds: a file over `MAX_BYTES`, collections nested more
+than `MAX_DEPTH` deep, aliases that would expand to more than `MAX_ALIAS_NODES` nodes (a
+"billion laughs" file) or that contain themselves are a `config-error` on the line where the
+bound is crossed, and the file is not used.
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ import difflib
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import yaml
 
@@ -53,16 +60,30 @@ from alembic_heads_bot.engine.tree import Tree
 
 BOT_CONFIG_PATH = ".github/alembic-heads.yml"
 
-VERDICTS = ("fail", "warn", "ignore")
+# Bounds on reading the file; real ones are under a kilobyte and five levels deep. PyYAML's
+# composer recurses once per level (RecursionError near 490), and its pure-Python parser reads
+# 200-300 KB a second.
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 32
+MAX_ALIAS_NODES = 10_000  # nodes that aliases stand for, counted as if expanded
+
+# What a rule does when it fires.
+Outcome = Literal["fail", "warn", "ignore"]
+Rule = Literal["new-heads", "problems", "hazards", "new-branch-points", "applied-revisions"]
+
+VERDICTS: tuple[Outcome, ...] = ("fail", "warn", "ignore")
+_OUTCOMES: dict[str, Outcome] = {outcome: outcome for outcome in VERDICTS}
 
 # YAML key -> Policy field.
-_RULES = {
+_RULES: dict[Rule, str] = {
     "new-heads": "new_heads",
     "problems": "problems",
     "hazards": "hazards",
     "new-branch-points": "new_branch_points",
     "applied-revisions": "applied_revisions",
 }
+_RULE_NAMES: dict[str, Rule] = {rule: rule for rule in _RULES}
+
 _POLICY_KEYS = (*_RULES, "ignore")
 _TOP_KEYS = ("environments", "policy", "databases")
 _SPEC_KEYS = ("name", "config", "section", "script_location", "version_locations")
@@ -99,15 +120,15 @@ class EnvironmentSpec:
 class Policy:
     """What each rule does when it fires: "fail", "warn" or "ignore"."""
 
-    new_heads: str = "fail"
-    problems: str = "fail"
-    hazards: str = "fail"
-    new_branch_points: str = "warn"
-    applied_revisions: str = "fail"
+    new_heads: Outcome = "fail"
+    problems: Outcome = "fail"
+    hazards: Outcome = "fail"
+    new_branch_points: Outcome = "warn"
+    applied_revisions: Outcome = "fail"
     ignore_codes: frozenset[str] = frozenset()
 
 
-RULES = tuple(_RULES)
+RULES: tuple[Rule, ...] = tuple(_RULES)
 
 
 @dataclass(frozen=True)
@@ -127,13 +148,15 @@ class DatabaseSpec:
 
 def with_overrides(policy: Policy, overrides: Mapping[str, str]) -> Policy:
     """`policy` with some rules set from the command line (rule name -> fail|warn|ignore)."""
-    for rule, outcome in overrides.items():
-        if rule not in RULES or outcome not in VERDICTS:
+    rules: dict[str, Any] = {attribute: getattr(policy, attribute) for attribute in _RULES.values()}
+    for name, value in overrides.items():
+        rule, outcome = _RULE_NAMES.get(name), _OUTCOMES.get(value)
+        if rule is None or outcome is None:
             raise PolicyError(
-                f"{rule}={outcome}: expected one of {', '.join(RULES)} = {'|'.join(VERDICTS)}"
+                f"{name}={value}: expected one of {', '.join(RULES)} = {'|'.join(VERDICTS)}"
             )
-        policy = replace(policy, **{rule.replace("-", "_"): outcome})
-    return policy
+        rules[_RULES[rule]] = outcome
+    return Policy(**rules, ignore_codes=policy.ignore_codes)
 
 
 @dataclass(frozen=True)
@@ -160,13 +183,75 @@ def parse_bot_config(
     data: bytes, path: str = BOT_CONFIG_PATH
 ) -> tuple[BotConfig, tuple[Problem, ...]]:
     """Parse the YAML text; every mistake becomes a config-error and the valid rest applies."""
+    if len(data) > MAX_BYTES:
+        message = (
+            f"{path} is {len(data):,} bytes, more than the {MAX_BYTES:,} bytes the bot reads; "
+            "it was not read"
+        )
+        return BotConfig(), (Problem.of("config-error", message, path, 1),)
     try:
-        root = yaml.compose(data, Loader=yaml.SafeLoader)
+        root = yaml.compose(data, Loader=_BoundedLoader)
+    except _Unbounded as exc:
+        return BotConfig(), (Problem.of("config-error", exc.message, path, exc.line),)
     except yaml.YAMLError as exc:
         return BotConfig(), (_yaml_problem(exc, path),)
+    except (RecursionError, MemoryError) as exc:  # the bounds should make this unreachable
+        message = f"cannot read the YAML ({type(exc).__name__}); it was not read"
+        return BotConfig(), (Problem.of("config-error", message, path, 1),)
     reader = _Reader(path)
     config = reader.bot_config(root)
     return config, tuple(sorted(reader.problems, key=lambda problem: problem.line or 0))
+
+
+class _Unbounded(Exception):
+    """Reading the file would cross one of the bounds; `line` is where."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader, with its composer stopped where the file would nest too deeply or where
+    aliases would stand for too many nodes (each alias counts the nodes of its anchor)."""
+
+    def __init__(self, stream: bytes) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0  # composed so far, aliases counted as expanded
+        self.alias_nodes = 0
+        self.sizes: dict[str, int] = {}  # anchor -> how many nodes its node stands for
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
+        line: int = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._count_alias(str(event.anchor), line)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Unbounded(line, f"collections nested more than {MAX_DEPTH} deep; not read")
+        start = self.nodes
+        self.nodes += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if event.anchor is not None:
+            self.sizes[event.anchor] = self.nodes - start
+        return node
+
+    def _count_alias(self, anchor: str, line: int) -> None:
+        if anchor in self.anchors and anchor not in self.sizes:
+            raise _Unbounded(line, f"the alias *{anchor} stands for a collection holding it")
+        size = self.sizes.get(anchor, 0)  # an undefined alias is the composer's own error
+        self.nodes += size
+        self.alias_nodes += size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise _Unbounded(
+                line,
+                f"aliases stand for more than {MAX_ALIAS_NODES:,} nodes once expanded "
+                '(a "billion laughs" file?); not read',
+            )
 
 
 def _yaml_problem(exc: yaml.YAMLError, path: str) -> Problem:
@@ -246,18 +331,10 @@ class _Reader:
 
     def string(self, node: yaml.Node, what: str) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
-            return node.value
+            value: str = node.value
+            return value
         self.error(node, f"{what} must be a string, not {_describe(node)}")
         return None
-
-    def strings(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"{what} must be a list of strings, not {_describe(node)}")
-            return None
-        items = [self.string(item, f"each entry of {what}") for item in node.value]
-        if any(item is None for item in items):
-            return None
-        return tuple(item for item in items if item is not None)
 
     def repo_path(self, node: yaml.Node, what: str) -> str | None:
         """A path relative to the repository root, normalised; None (with a problem) otherwise."""
@@ -363,7 +440,7 @@ class _Reader:
 
     def policy(self, node: yaml.Node) -> Policy:
         values = self.mapping(node, "policy", _POLICY_KEYS)
-        rules: dict[str, str] = {}
+        rules: dict[str, Outcome] = {}
         for key, attribute in _RULES.items():
             if key in values:
                 verdict = self.verdict(values[key], key)
@@ -372,9 +449,9 @@ class _Reader:
         ignore = self.ignore_codes(values["ignore"]) if "ignore" in values else frozenset()
         return Policy(**rules, ignore_codes=ignore)
 
-    def verdict(self, node: yaml.Node, key: str) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in VERDICTS:
-            return node.value
+    def verdict(self, node: yaml.Node, key: str) -> Outcome | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in _OUTCOMES:
+            return _OUTCOMES[node.value]
         expected = ", ".join(VERDICTS)
         self.error(node, f"policy {key} must be one of {expected}, not {_describe(node)}")
         return None

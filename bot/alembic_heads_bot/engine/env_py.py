@@ -7,35 +7,39 @@ used: string literals, None (schema only), `config.get_main_option(...)` and its
 resolved from the environment's options, and module-level constants bound once. Anything else
 keeps Alembic's default and becomes a `config-warning` that says where the bot config can set
 the real value. Malformed files give the defaults and one warning, never an exception.
+
+Work is bounded whatever the file holds: files over `MAX_ENV_PY_BYTES` are not parsed (real
+env.py files are a few kilobytes; a multi-megabyte one costs seconds of walking its syntax
+tree), a constant is followed through at most `MAX_NAME_HOPS` names, and anything nested too
+deeply for Python's stack is a warning. `read_env_py` does the option-independent work once,
+so that the many environments one config file may define share it.
 """
 
 from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import TypeGuard
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
 from alembic_heads_bot.engine.model import Problem
 
 # The revision-file reader's decoder (BOM, PEP 263 cookie, NUL bytes, size limit) and parser
 # (warnings silenced): env.py is Python source that Alembic loads the same way.
-from alembic_heads_bot.engine.parse import MAX_FILE_BYTES, decode_source, parse_source
+from alembic_heads_bot.engine.parse import decode_source, parse_source
 
 DEFAULT_TABLE = "alembic_version"
+# Larger env.py files are not parsed. Alembic's own template is 2 KB; the largest real ones are
+# tens of kilobytes. (Revision files may be larger: see engine.parse.MAX_FILE_BYTES.)
+MAX_ENV_PY_BYTES = 128 * 1024
+# `A = B`, `B = C`, ...: how many module-level names a value is followed through.
+MAX_NAME_HOPS = 32
 TABLE, SCHEMA = "version_table", "version_table_schema"
 
-# What the bot assumes for the configure keywords it cannot read, by the keys concerned.
-_ASSUMED: dict[tuple[str, ...], str] = {
-    (TABLE,): f"Alembic's default {DEFAULT_TABLE!r}",
-    (SCHEMA,): "Alembic's default, no schema",
-}
 # Config methods env.py reads options with; the value is the position of the option name.
 _OPTION_GETTERS = {"get_main_option": 0, "get_alembic_option": 0, "get_section_option": 1}
-# Nodes that open a scope of their own: a configure call's names may be bound in any of them.
-_Scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 # Nodes binding their `name` attribute (None for a bare `except:` or `case _:`).
 _NAMED = (
     ast.FunctionDef,
@@ -68,20 +72,76 @@ def read_version_table(
     `config.get_main_option` reads; `toml_options` the string values of [tool.alembic], which
     `config.get_alembic_option` falls back to. `path` is env.py's tree path, for messages.
     """
+    return read_env_py(source, path).version_table(EnvOptions.of(options, toml_options or {}))
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """What env.py's `config` answers, looked up only for the keys env.py asks for.
+
+    `main(key)` is the environment's ini section (lower-cased key, [DEFAULT] inheritance), what
+    `config.get_main_option` reads; `toml(key)` the string values of [tool.alembic], which
+    `config.get_alembic_option` falls back to. None: not set (or unusable).
+    """
+
+    main: Callable[[str], str | None]
+    toml: Callable[[str], str | None]
+
+    @classmethod
+    def of(cls, main: Mapping[str, str], toml: Mapping[str, str]) -> EnvOptions:
+        # ConfigParser lower-cases option names on both sides; TOML keys are exact.
+        lowered = {key.lower(): value for key, value in main.items()}
+        return cls(lowered.get, dict(toml).get)
+
+    def get(self, getter: str, key: str, default: str | None) -> str | None:
+        """Config.get_main_option / get_section_option(main section) / get_alembic_option."""
+        found = self.main(key.lower())
+        if found is None and getter == "get_alembic_option":
+            found = self.toml(key)
+        return default if found is None else found
+
+
+@dataclass(frozen=True)
+class EnvPy:
+    """One env.py, read once: `version_table` resolves it with one environment's options."""
+
+    path: str
+    module: _Module | None
+    unreadable: VersionTableSetting = field(default_factory=lambda: VersionTableSetting())
+
+    def version_table(self, options: EnvOptions) -> VersionTableSetting:
+        if self.module is None:
+            return self.unreadable
+        try:
+            return self.module.setting(options)
+        except (RecursionError, MemoryError) as error:
+            return cannot_read(self.path, _too_deep(error))
+
+
+def read_env_py(source: bytes, path: str) -> EnvPy:
+    """env.py parsed and its configure calls found; what cannot be read is kept as a warning."""
+    if len(source) > MAX_ENV_PY_BYTES:
+        reason = f"it is {len(source):,} bytes, more than the {MAX_ENV_PY_BYTES:,} bytes parsed"
+        return EnvPy(path, None, cannot_read(path, reason))
     text = decode_source(source, path)
     if isinstance(text, Problem):
-        reason = text.message
-        if text.code == "file-too-large":
-            reason = f"it is {len(source):,} bytes, more than the {MAX_FILE_BYTES:,} bytes parsed"
-        return cannot_read(path, reason, text.line)
+        return EnvPy(path, None, cannot_read(path, text.message, text.line))
     try:
         tree = parse_source(text, path)
-        return _Module(tree, path, _Options.of(options, toml_options or {})).setting()
     except SyntaxError as error:
-        return cannot_read(path, f"Python cannot parse it: {error.msg}", error.lineno)
+        reason = f"Python cannot parse it: {error.msg}"
+        return EnvPy(path, None, cannot_read(path, reason, error.lineno))
     except (RecursionError, MemoryError, ValueError) as error:
         reason = f"Python cannot parse it ({type(error).__name__}: {error})"
-        return cannot_read(path, reason)
+        return EnvPy(path, None, cannot_read(path, reason))
+    try:
+        return EnvPy(path, _Module(tree, path))
+    except (RecursionError, MemoryError) as error:
+        return EnvPy(path, None, cannot_read(path, _too_deep(error)))
+
+
+def _too_deep(error: BaseException) -> str:
+    return f"it is nested too deeply for the bot to follow ({type(error).__name__})"
 
 
 def cannot_read(path: str, reason: str, line: int | None = None) -> VersionTableSetting:
@@ -108,28 +168,6 @@ def _hint(keys: str) -> str:
         f"`databases` in "
         f"{BOT_CONFIG_PATH}."
     )
-
-
-# --- options --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Options:
-    main: Mapping[str, str]
-    toml: Mapping[str, str]
-
-    @classmethod
-    def of(cls, main: Mapping[str, str], toml: Mapping[str, str]) -> _Options:
-        # ConfigParser lower-cases option names on both sides; TOML keys are exact.
-        return cls({key.lower(): value for key, value in main.items()}, toml)
-
-    def get(self, getter: str, key: str, default: str | None) -> str | None:
-        """Config.get_main_option / get_section_option(main section) / get_alembic_option."""
-        if key.lower() in self.main:
-            return self.main[key.lower()]
-        if getter == "get_alembic_option" and key in self.toml:
-            return self.toml[key]
-        return default
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -161,15 +199,16 @@ class _Configured:
 class _Module:
     """env.py's syntax tree: its configure calls and the names their values may refer to."""
 
-    def __init__(self, tree: ast.Module, path: str, options: _Options) -> None:
+    def __init__(self, tree: ast.Module, path: str) -> None:
         self.tree = tree
         self.path = path
-        self.options = options
         self.constants = _constants(tree)
+        self.calls = self._configure_calls()
         self.locals: dict[int, Counter[str]] = {}  # scope node id -> names it binds
 
-    def setting(self) -> VersionTableSetting:
-        calls = [self._configured(call, scopes) for call, scopes in self._configure_calls()]
+    def setting(self, options: EnvOptions) -> VersionTableSetting:
+        resolver = _Resolver(self, options)
+        calls = [resolver.configured(call, scopes) for call, scopes in self.calls]
         if not calls:
             return self._no_configure_call()
         first = calls[0]
@@ -179,111 +218,23 @@ class _Module:
                 problems.append(self._disagreement(first, other))
         return VersionTableSetting(first.table, first.schema, tuple(problems))
 
-    def _configure_calls(self) -> list[tuple[ast.Call, tuple[_Scope, ...]]]:
+    def _configure_calls(self) -> list[tuple[ast.Call, tuple[ast.AST, ...]]]:
         """Every configure call in source order, with the function/class scopes around it."""
         context_names, configure_names = _alembic_names(self.tree)
         found = []
-        stack: list[tuple[ast.AST, tuple[_Scope, ...]]] = [(self.tree, ())]
+        stack: list[tuple[ast.AST, tuple[ast.AST, ...]]] = [(self.tree, ())]
         while stack:
             node, scopes = stack.pop()
             if isinstance(node, ast.Call) and _is_configure(node, context_names, configure_names):
                 found.append((node, scopes))
-            inner = (*scopes, node) if isinstance(node, _Scope) else scopes
+            inner = (*scopes, node) if isinstance(node, _SCOPES) else scopes
             stack.extend((child, inner) for child in ast.iter_child_nodes(node))
         found.sort(key=lambda item: (item[0].lineno, item[0].col_offset))
         return found
 
-    def _configured(self, call: ast.Call, scopes: tuple[_Scope, ...]) -> _Configured:
-        keywords, spread = _keywords(call)
-        values: dict[str, str | None] = {TABLE: DEFAULT_TABLE, SCHEMA: None}
-        # (line, reason) -> the keys it hides: one `**conf_args` is one warning, not two.
-        unknown: dict[tuple[int, str], list[str]] = {}
-        for key in (TABLE, SCHEMA):
-            node = keywords.get(key)
-            if node is None and spread is None:
-                continue
-            line = node.lineno if node is not None else call.lineno
-            value = self._value(node, scopes) if node is not None else _spread(spread)
-            if key == TABLE and value is None:
-                assert node is not None
-                value = _Unknown(
-                    f"`{_snippet(node)}` gives None, which Alembic cannot use as a table name"
-                )
-            if isinstance(value, _Unknown):
-                unknown.setdefault((line, value.reason), []).append(key)
-            else:
-                values[key] = value
-        problems = tuple(
-            self._unknown(keys, reason, line) for (line, reason), keys in unknown.items()
-        )
-        table = values[TABLE]
-        assert table is not None  # a None table is unknown, and keeps the default
-        return _Configured(call.lineno, table, values[SCHEMA], problems)
-
-    def _value(
-        self, node: ast.expr, scopes: tuple[_Scope, ...], seen: frozenset[str] = frozenset()
-    ) -> _Value:
-        """The str or None `node` certainly evaluates to, else why it cannot be known."""
-        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            return self._first_true(node, scopes, seen)
-        if isinstance(node, ast.Constant):
-            if node.value is None or isinstance(node.value, str):
-                return node.value
-            return _Unknown(f"`{_snippet(node)}` is not a string")
-        if isinstance(node, ast.Name):
-            return self._name(node, scopes, seen)
-        if isinstance(node, ast.Call) and _getter(node) is not None:
-            return self._option(node, scopes, seen)
-        return _Unknown(f"`{_snippet(node)}` is {_kind(node)}")
-
-    def _first_true(
-        self, node: ast.BoolOp, scopes: tuple[_Scope, ...], seen: frozenset[str]
-    ) -> _Value:
-        """`a or b`, as in `config.get_main_option("version_table") or "alembic_version"`."""
-        found: _Value = None
-        for operand in node.values:
-            found = self._value(operand, scopes, seen)
-            if isinstance(found, _Unknown) or found:
-                return found
-        return found
-
-    def _name(self, node: ast.Name, scopes: tuple[_Scope, ...], seen: frozenset[str]) -> _Value:
-        """A module-level constant, unless a function around the call binds the name."""
-        for scope in scopes:
-            if node.id in self._bound_in(scope):
-                where = "a lambda" if isinstance(scope, ast.Lambda) else scope.name
-                return _Unknown(f"`{node.id}` is a variable set inside {where}")
-        value = self.constants.get(node.id)
-        if value is None or node.id in seen:
-            return _Unknown(f"`{node.id}` is not a module-level constant assigned once")
-        found = self._value(value, (), seen | {node.id})
-        if isinstance(found, _Unknown):
-            return _Unknown(f"`{node.id}` holds a value that cannot be read ({found.reason})")
-        return found
-
-    def _option(self, call: ast.Call, scopes: tuple[_Scope, ...], seen: frozenset[str]) -> _Value:
-        """config.get_main_option("key"[, default]) and friends, looked up in the options."""
-        getter = _getter(call)
-        assert getter is not None
-        shown = f"`{_snippet(call)}`"
-        arguments = _arguments(call, getter)
-        if arguments is None:
-            return _Unknown(f"{shown} has arguments that cannot be read")
-        section, name, default = arguments
-        if getter == "get_section_option" and not _is_main_section(section):
-            return _Unknown(f"{shown} reads a section other than the environment's own")
-        key = self._value(name, scopes, seen) if name is not None else None
-        if not isinstance(key, str):
-            return _Unknown(f"{shown} names its option with something other than a string")
-        fallback = self._value(default, scopes, seen) if default is not None else None
-        if isinstance(fallback, _Unknown):
-            return _Unknown(f"{shown} has a default that cannot be read")
-        return self.options.get(getter, key, fallback)
-
-    def _bound_in(self, scope: _Scope) -> Counter[str]:
+    def bound_in(self, scope: ast.AST) -> Counter[str]:
         if id(scope) not in self.locals:
-            # A lambda's body is one expression; the other scopes hold statements.
-            body = [scope.body] if isinstance(scope, ast.Lambda) else scope.body
+            body = scope.body if isinstance(scope.body, list) else [scope.body]  # type: ignore[attr-defined]
             names = _bound_names(body)
             if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 names.update(_parameters(scope.args))
@@ -292,8 +243,13 @@ class _Module:
 
     # problems
 
-    def _unknown(self, keys: list[str], reason: str, line: int) -> Problem:
-        assumed = _ASSUMED.get(tuple(keys), f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)")
+    def unknown(self, keys: list[str], reason: str, line: int) -> Problem:
+        assumed = {
+            TABLE: f"Alembic's default {DEFAULT_TABLE!r}",
+            SCHEMA: "Alembic's default, no schema",
+        }.get(
+            keys[0] if len(keys) == 1 else "", f"Alembic's defaults ({DEFAULT_TABLE!r}, no schema)"
+        )
         shown = " and ".join(keys)
         message = (
             f"{self.path} line {line}: the {shown} passed to context.configure() cannot be "
@@ -319,6 +275,103 @@ class _Module:
             f"{DEFAULT_TABLE!r} (no schema). {_hint('version_table / version_table_schema')}"
         )
         return VersionTableSetting(problems=(Problem.of("config-warning", message, self.path),))
+
+
+class _Resolver:
+    """The values of configure calls, with one environment's options."""
+
+    def __init__(self, module: _Module, options: EnvOptions) -> None:
+        self.module = module
+        self.options = options
+
+    def configured(self, call: ast.Call, scopes: tuple[ast.AST, ...]) -> _Configured:
+        keywords, spread = _keywords(call)
+        values: dict[str, str | None] = {TABLE: DEFAULT_TABLE, SCHEMA: None}
+        # (line, reason) -> the keys it hides: one `**conf_args` is one warning, not two.
+        unknown: dict[tuple[int, str], list[str]] = {}
+        for key in (TABLE, SCHEMA):
+            node = keywords.get(key)
+            if node is None and spread is None:
+                continue
+            line = node.lineno if node is not None else call.lineno
+            value = self._value(node, scopes) if node is not None else _spread(spread)
+            if key == TABLE and value is None:
+                assert node is not None
+                value = _Unknown(
+                    f"`{_snippet(node)}` gives None, which Alembic cannot use as a table name"
+                )
+            if isinstance(value, _Unknown):
+                unknown.setdefault((line, value.reason), []).append(key)
+            else:
+                values[key] = value
+        problems = tuple(
+            self.module.unknown(keys, reason, line) for (line, reason), keys in unknown.items()
+        )
+        table = values[TABLE]
+        assert table is not None  # a None table is unknown, and keeps the default
+        return _Configured(call.lineno, table, values[SCHEMA], problems)
+
+    def _value(
+        self, node: ast.expr, scopes: tuple[ast.AST, ...], seen: frozenset[str] = frozenset()
+    ) -> _Value:
+        """The str or None `node` certainly evaluates to, else why it cannot be known."""
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            return self._first_true(node, scopes, seen)
+        if isinstance(node, ast.Constant):
+            if node.value is None or isinstance(node.value, str):
+                return node.value
+            return _Unknown(f"`{_snippet(node)}` is not a string")
+        if isinstance(node, ast.Name):
+            return self._name(node, scopes, seen)
+        if isinstance(node, ast.Call) and _getter(node) is not None:
+            return self._option(node, scopes, seen)
+        return _Unknown(f"`{_snippet(node)}` is {_kind(node)}")
+
+    def _first_true(
+        self, node: ast.BoolOp, scopes: tuple[ast.AST, ...], seen: frozenset[str]
+    ) -> _Value:
+        """`a or b`, as in `config.get_main_option("version_table") or "alembic_version"`."""
+        found: _Value = None
+        for operand in node.values:
+            found = self._value(operand, scopes, seen)
+            if isinstance(found, _Unknown) or found:
+                return found
+        return found
+
+    def _name(self, node: ast.Name, scopes: tuple[ast.AST, ...], seen: frozenset[str]) -> _Value:
+        """A module-level constant, unless a function around the call binds the name."""
+        for scope in scopes:
+            if node.id in self.module.bound_in(scope):
+                where = getattr(scope, "name", "a lambda")
+                return _Unknown(f"`{node.id}` is a variable set inside {where}")
+        value = self.module.constants.get(node.id)
+        if value is None or node.id in seen:
+            return _Unknown(f"`{node.id}` is not a module-level constant assigned once")
+        if len(seen) >= MAX_NAME_HOPS:
+            return _Unknown(f"`{node.id}` is reached through more than {MAX_NAME_HOPS} names")
+        found = self._value(value, (), seen | {node.id})
+        if isinstance(found, _Unknown):
+            return _Unknown(f"`{node.id}` holds a value that cannot be read ({found.reason})")
+        return found
+
+    def _option(self, call: ast.Call, scopes: tuple[ast.AST, ...], seen: frozenset[str]) -> _Value:
+        """config.get_main_option("key"[, default]) and friends, looked up in the options."""
+        getter = _getter(call)
+        assert getter is not None
+        shown = f"`{_snippet(call)}`"
+        arguments = _arguments(call, getter)
+        if arguments is None:
+            return _Unknown(f"{shown} has arguments that cannot be read")
+        section, name, default = arguments
+        if getter == "get_section_option" and not _is_main_section(section):
+            return _Unknown(f"{shown} reads a section other than the environment's own")
+        key = self._value(name, scopes, seen) if name is not None else None
+        if not isinstance(key, str):
+            return _Unknown(f"{shown} names its option with something other than a string")
+        fallback = self._value(default, scopes, seen) if default is not None else None
+        if isinstance(fallback, _Unknown):
+            return _Unknown(f"{shown} has a default that cannot be read")
+        return self.options.get(getter, key, fallback)
 
 
 # --- the syntax tree ------------------------------------------------------------------------
@@ -365,24 +418,21 @@ def _keywords(call: ast.Call) -> tuple[dict[str, ast.expr], ast.expr | None]:
     for keyword in call.keywords:
         if keyword.arg is not None:
             keywords[keyword.arg] = keyword.value
-        elif (entries := _literal_entries(keyword.value)) is not None:
-            keywords.update(entries)
+        elif _literal_keys(keyword.value):
+            assert isinstance(keyword.value, ast.Dict)
+            for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
+                assert isinstance(key, ast.Constant) and isinstance(key.value, str)
+                keywords[key.value] = value
         elif spread is None:
             spread = keyword.value
     # An explicit keyword is the value: Python refuses a call whose **mapping repeats it.
     return keywords, spread
 
 
-def _literal_entries(node: ast.expr) -> dict[str, ast.expr] | None:
-    """A `**{...}` literal's entries, when every key is a string constant; else None."""
-    if not isinstance(node, ast.Dict):
-        return None
-    entries: dict[str, ast.expr] = {}
-    for key, value in zip(node.keys, node.values, strict=True):
-        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
-            return None  # a computed key, or `**other` inside the literal (key None)
-        entries[key.value] = value
-    return entries
+def _literal_keys(node: ast.expr) -> bool:
+    return isinstance(node, ast.Dict) and all(
+        isinstance(key, ast.Constant) and isinstance(key.value, str) for key in node.keys
+    )
 
 
 def _spread(node: ast.expr | None) -> _Unknown:
@@ -420,16 +470,22 @@ def _constants(tree: ast.Module) -> dict[str, ast.expr]:
     """Module-level names bound exactly once, by a top-level assignment, that no function
     declares `global` and no later star import may rebind: name -> the assigned expression."""
     counts = _bound_names(tree.body)
-    stars = [node.lineno for node in ast.walk(tree) if _is_star_import(node)]
+    stars = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and _is_star_import(node)
+    ]
     declared = {
         name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names
     }
     found: dict[str, ast.expr] = {}
     for stmt in tree.body:
-        assignment = _assignment(stmt)
-        if assignment is None:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
             continue
-        targets, value = assignment
         for target in targets:
             if not isinstance(target, ast.Name) or counts[target.id] != 1:
                 continue
@@ -439,16 +495,7 @@ def _constants(tree: ast.Module) -> dict[str, ast.expr]:
     return found
 
 
-def _assignment(stmt: ast.stmt) -> tuple[list[ast.expr], ast.expr] | None:
-    """The targets and value of `x = ...` or `x: T = ...`; None for any other statement."""
-    if isinstance(stmt, ast.Assign):
-        return stmt.targets, stmt.value
-    if isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-        return [stmt.target], stmt.value
-    return None
-
-
-def _is_star_import(node: ast.AST) -> TypeGuard[ast.ImportFrom]:
+def _is_star_import(node: ast.AST) -> bool:
     return isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
 
 
@@ -461,7 +508,7 @@ def _bound_names(stmts: Iterable[ast.AST]) -> Counter[str]:
     while stack:
         node = stack.pop()
         counts.update(_binds(node))
-        if not isinstance(node, _Scope):
+        if not isinstance(node, _SCOPES):
             stack.extend(ast.iter_child_nodes(node))
     return counts
 
@@ -505,5 +552,8 @@ def _kind(node: ast.expr) -> str:
 
 
 def _snippet(node: ast.expr, limit: int = 60) -> str:
-    text = ast.unparse(node)
+    try:
+        text = ast.unparse(node)
+    except RecursionError:  # unparse recurses once per level; the parser allowed deeper
+        return f"<{_kind(node)} too deeply nested to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
