@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from alembic_heads_bot.app.cli import build_parser
-from gitrepo import GitRepo
+from gitrepo import GitRepo, push_from_another_clone
 from projects import INI, chain, path, revision
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +47,7 @@ def github_flow(tmp_path: Path) -> GitRepo:
     dev.write({path("c"): revision("c", "b")})
     dev.commit("c")
     dev.git("push", "-q", "-u", "origin", "feature")
-    other = GitRepo(tmp_path / "other")
-    subprocess.run(["git", "clone", "-q", str(origin), str(other.path)], check=True)
-    other.write({path("d"): revision("d", "b")})
-    other.commit("d")
-    other.git("push", "-q", "origin", "main")
+    push_from_another_clone(origin, tmp_path / "other", {path("d"): revision("d", "b")})
     dev.git("fetch", "-q", "origin")
     return dev
 

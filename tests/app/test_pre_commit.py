@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import GitRepo
+from gitrepo import GitRepo, push_from_another_clone
 from projects import INI, chain, path, revision
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,11 +72,7 @@ def test_the_hook_fails_on_the_second_head_and_passes_after_the_fix_hook(tmp_pat
     assert first.returncode == 0, first.stderr
     dev.git("branch", "-q", "--set-upstream-to", "origin/feature")
 
-    other = GitRepo(tmp_path / "other")
-    subprocess.run(["git", "clone", "-q", str(origin), str(other.path)], check=True)
-    other.write({path("d"): revision("d", "b")})
-    other.commit("d")
-    other.git("push", "-q", "origin", "main")
+    push_from_another_clone(origin, tmp_path / "other", {path("d"): revision("d", "b")})
     dev.git("fetch", "-q", "origin")
     dev.write({"README.md": "more work\n"})
     dev.commit("more work on feature")
