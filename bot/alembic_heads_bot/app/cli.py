@@ -22,6 +22,7 @@ from alembic_heads_bot import __version__
 from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
 from alembic_heads_bot.engine.errors import CannotJudge, SourceError
 from alembic_heads_bot.engine.report.diagram import FORMATS, render
+from alembic_heads_bot.engine.report.escape import visible
 from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
 from alembic_heads_bot.engine.report.verdict import (
     Sides,
@@ -101,7 +102,7 @@ def run_graph(args: argparse.Namespace) -> int:
     for env_scan in scan.environments:
         if len(scan.environments) > 1:
             comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
-            print(f"{comment} {env_scan.environment.name}")
+            print(f"{comment} {visible(env_scan.environment.name)}")
         print(render(env_scan.graph, args.format), end="")
     return report_problems(scan)
 
@@ -274,9 +275,9 @@ def run_merge(args: argparse.Namespace) -> int:
     if not written:
         print("Nothing to merge: every environment has one head per stream.")
     for item in written:
-        print(item.path)
+        print(visible(item.path))
         for note in item.notes:
-            print(f"  note: {note}")
+            print(f"  note: {visible(note)}")
     return EXIT_OK
 
 

@@ -43,7 +43,6 @@ from alembic_heads_bot.app.context import (
 from alembic_heads_bot.app.fix_inputs import fix_inputs
 from alembic_heads_bot.app.publish import (
     Session,
-    code_block,
     open_session,
     publish,
     report,
@@ -64,6 +63,7 @@ from alembic_heads_bot.engine.merge_command import (
     parse_command,
     usage_reply,
 )
+from alembic_heads_bot.engine.report.escape import code_block, code_list, inline_code, prose
 from alembic_heads_bot.engine.scan import EnvironmentNotFound
 
 _WRITERS = ("admin", "maintain", "write")
@@ -125,10 +125,14 @@ def attempt(ctx: ActionContext, work: Callable[[], Outcome]) -> Outcome:
     try:
         outcome = work()
     except EnvironmentNotFound as error:  # --env NAME names nothing: the commenter's mistake
-        outcome = Outcome(EXIT_FAILED, "confused", f"Cannot fix this:\n\n{code_block(str(error))}")
+        outcome = Outcome(
+            EXIT_FAILED, "confused", f"Cannot fix this:\n\n{code_block(str(error), 'text')}"
+        )
     except Exception as exc:  # said where the command was asked, not only in the log
         reason = failure_reason(exc)
-        outcome = Outcome(EXIT_ERROR, "confused", f"`{COMMAND}` failed:\n\n{code_block(reason)}")
+        outcome = Outcome(
+            EXIT_ERROR, "confused", f"`{COMMAND}` failed:\n\n{code_block(reason, 'text')}"
+        )
     if outcome.reply is None:
         return outcome
     return replace(outcome, reply=scrub(outcome.reply, ctx.secrets))
@@ -267,7 +271,8 @@ def fix_pull_request(
     return Outcome(
         EXIT_FAILED,
         "confused",
-        f"`{pull.head.ref}` kept moving while the bot worked on it, so it committed nothing. "
+        f"{inline_code(pull.head.ref)} kept moving while the bot worked on it, so it committed "
+        "nothing. "
         "Comment `/merge-heads` again once the pushes are done.",
     )
 
@@ -292,7 +297,7 @@ def _fix_once(
     try:
         changes = _plan(ctx, verdict, request, target.base_branch, result.base_sha)
     except FixRefused as refusal:
-        return Outcome(EXIT_FAILED, "confused", f"Cannot fix this: {refusal}")
+        return Outcome(EXIT_FAILED, "confused", f"Cannot fix this: {prose(str(refusal))}")
     if branch is None:
         return Outcome(
             EXIT_FAILED, "confused", fork_reply(changes, target.base_branch, merges_base)
@@ -353,13 +358,13 @@ def _after_commit(
     except Exception as exc:
         failures = [failure_reason(exc)]
     link = f"[{sha[:12]}]({ctx.server_url}/{session.full_name}/commit/{sha})"
-    files = ", ".join(f"`{c.path}`" for c in changes)
-    merged = f" (with `{target.base_branch}` merged in)" if merges_base else ""
-    notes = [n for c in changes for n in c.notes]
+    files = code_list(c.path for c in changes)
+    merged = f" (with {inline_code(target.base_branch)} merged in)" if merges_base else ""
+    notes = [prose(n) for c in changes for n in c.notes]
     reply = f"Committed {link}{merged}: {files}." + "".join(f"\n- {n}" for n in notes)
     if failures:  # said in the reply, which the log gets as an error line (say_outcome)
         reply += "\n\nBut the bot could not set the new commit's status and comment:\n\n"
-        reply += code_block("\n".join(failures))
+        reply += code_block("\n".join(failures), "text")
     return Outcome(EXIT_ERROR if failures else EXIT_OK, "rocket", reply)
 
 

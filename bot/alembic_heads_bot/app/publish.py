@@ -13,7 +13,6 @@ stays pending.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from github import Github
@@ -38,6 +37,7 @@ from alembic_heads_bot.engine.report.check_run import (
     status_state,
 )
 from alembic_heads_bot.engine.report.comment import comment_body, worth_a_comment
+from alembic_heads_bot.engine.report.escape import code_block
 
 
 @dataclass(frozen=True)
@@ -188,20 +188,11 @@ def _failure_summary(reason: str, run_url: str | None) -> str:
         "The check stopped before it could judge the migrations, so it fails rather than "
         "leave the pull request waiting:",
         "",
-        code_block(reason[:_REASON_LIMIT]),
+        code_block(reason[:_REASON_LIMIT], "text"),
     ]
     if run_url:
         lines += ["", f"The job log says more: {run_url}"]
     return "\n".join(lines)
-
-
-def code_block(text: str) -> str:
-    """Text the bot does not control (a file or branch name in git's words) as a Markdown code
-    block, shown verbatim: its fence is longer than any backtick run in the text, so the text
-    cannot close it and become a mention, a link or HTML."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
 
 
 def _fetched_head(ctx: ActionContext) -> str | None:
