@@ -125,18 +125,21 @@ class TreeEntry(NamedTuple):
     mode: str
     kind: str  # "blob", "tree" or "commit" (a submodule)
     oid: str
+    size: int | None = None  # a blob's size, when listed with `-l`
 
 
 def parse_ls_tree(out: bytes) -> dict[str, TreeEntry]:
-    """`git ls-tree -z` output: `<mode> SP <type> SP <oid> TAB <path> NUL` records, by path."""
+    """`git ls-tree -z [-l]` output: `<mode> SP <type> SP <oid> [SP+ <size>] TAB <path> NUL`
+    records, by path."""
     entries: dict[str, TreeEntry] = {}
     for record in out.split(b"\0"):
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
-        mode, kind, oid = meta.decode("ascii").split(" ")
+        mode, kind, oid, *size = meta.decode("ascii").split()
+        listed = int(size[0]) if size and size[0].isdigit() else None
         # The filesystem's decoding, so that names match those DiskTree lists.
-        entries[os.fsdecode(raw_path)] = TreeEntry(mode, kind, oid)
+        entries[os.fsdecode(raw_path)] = TreeEntry(mode, kind, oid, listed)
     return entries
 
 
@@ -423,13 +426,12 @@ class GitTree:
         return entry
 
     def _blob(self, path: str, oid: str) -> bytes:
-        binsha = bytes.fromhex(oid)
+        size = self._entry(path).size
+        # The listing (`ls-tree -l`) gave every blob's size: a huge one is never read at all.
+        if size is not None and size > self.max_bytes:
+            raise FileTooLarge(path, size, self.max_bytes)
         try:
-            # `cat-file --batch-check` first: a huge blob costs one header line, not its bytes
-            size = self.repo.odb.info(binsha).size
-            if size > self.max_bytes:
-                raise FileTooLarge(path, size, self.max_bytes)
-            return self.repo.odb.stream(binsha).read()
+            return self.repo.odb.stream(bytes.fromhex(oid)).read()
         except ValueError as error:  # cat-file answered "missing" (e.g. a partial clone)
             raise OSError(errno.EIO, f"cannot read blob {oid}: {error}", path) from None
 
@@ -439,7 +441,8 @@ class GitTree:
         return self._entries
 
     def _ls_tree(self) -> dict[str, TreeEntry]:
-        status, out, err = _git(self.repo, "ls-tree", "-r", "-z", "--full-tree", self.object_id)
+        listing = ("ls-tree", "-r", "-l", "-z", "--full-tree", self.object_id)
+        status, out, err = _git(self.repo, *listing)
         if status != 0:
             raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
         # Submodules (commits) and trees are left out: only files are revisions or configs.
