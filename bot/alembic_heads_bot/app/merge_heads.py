@@ -297,7 +297,8 @@ def _fix_once(
     try:
         changes = _plan(ctx, verdict, request, target.base_branch, result.base_sha)
     except FixRefused as refusal:
-        return Outcome(EXIT_FAILED, "confused", f"Cannot fix this: {prose(str(refusal))}")
+        said = code_block(str(refusal), "text")  # it quotes ids and paths from the branch
+        return Outcome(EXIT_FAILED, "confused", f"Cannot fix this:\n\n{said}")
     if branch is None:
         return Outcome(
             EXIT_FAILED, "confused", fork_reply(changes, target.base_branch, merges_base)
