@@ -406,7 +406,7 @@ class GitTree:
         if entry.mode != _SYMLINK_MODE:
             return None
         if path not in self._links:
-            self._links[path] = os.fsdecode(self._blob(path, entry.oid))
+            self._links[path] = os.fsdecode(self._blob(path, entry))
         return self._links[path]
 
     def oid(self, path: str) -> str:
@@ -416,7 +416,7 @@ class GitTree:
         entry = self._entry(path)
         if entry.mode == _SYMLINK_MODE:
             raise OSError(errno.ELOOP, "is a symbolic link", path)
-        return self._blob(path, entry.oid)
+        return self._blob(path, entry)
 
     def _entry(self, path: str) -> TreeEntry:
         entry = self._listing().get(path)
@@ -425,15 +425,14 @@ class GitTree:
             raise FileNotFoundError(errno.ENOENT, where, path)
         return entry
 
-    def _blob(self, path: str, oid: str) -> bytes:
-        size = self._entry(path).size
+    def _blob(self, path: str, entry: TreeEntry) -> bytes:
         # The listing (`ls-tree -l`) gave every blob's size: a huge one is never read at all.
-        if size is not None and size > self.max_bytes:
-            raise FileTooLarge(path, size, self.max_bytes)
+        if entry.size is not None and entry.size > self.max_bytes:
+            raise FileTooLarge(path, entry.size, self.max_bytes)
         try:
-            return self.repo.odb.stream(bytes.fromhex(oid)).read()
+            return self.repo.odb.stream(bytes.fromhex(entry.oid)).read()
         except ValueError as error:  # cat-file answered "missing" (e.g. a partial clone)
-            raise OSError(errno.EIO, f"cannot read blob {oid}: {error}", path) from None
+            raise OSError(errno.EIO, f"cannot read blob {entry.oid}: {error}", path) from None
 
     def _listing(self) -> dict[str, TreeEntry]:
         if self._entries is None:
