@@ -387,7 +387,7 @@ def test_a_git_failure_sets_a_failing_check_run_that_says_why(shop: Shop) -> Non
     assert "git fetch of refs/heads/main, refs/pull/1/head from origin failed" in error
     [check] = shop.fake.check_runs(SHOP, head)
     assert (check.status, check.conclusion) == ("completed", "failure")
-    assert check.output["title"] == "alembic-heads-bot could not judge this change"
+    assert check.output["title"] == "Not checked: alembic-heads-bot could not judge this change"
     assert error.removeprefix("alembic-heads-bot: ") in check.output["summary"]
     assert check.output["summary"].endswith(f"{SHOP}/actions/runs/4242")
 
@@ -403,7 +403,7 @@ def test_a_runner_file_that_cannot_be_written_sets_a_failing_commit_status(shop:
     assert "Is a directory" in error
     [status] = shop.fake.statuses(SHOP, head)
     assert status.state == "failure"
-    assert status.description.startswith("Could not judge: [Errno 21] Is a directory")
+    assert status.description.startswith("Not checked: [Errno 21] Is a directory")
     assert len(status.description) <= 140
 
 

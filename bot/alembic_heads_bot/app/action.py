@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TextIO
 
-from alembic_heads_bot.adapters.runner import InputError, WorkflowLog, get_input
+from alembic_heads_bot.adapters.runner import InputError, WorkflowLog, get_input, write_outputs
 from alembic_heads_bot.app import pull_request
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
@@ -101,8 +101,10 @@ def run_action(
         reason = f"internal error: {type(exc).__name__}: {exc}"
     reason = scrub(reason, secrets)
     log.error(f"alembic-heads-bot: {reason}")
-    if ctx is not None and ctx.target is not None and report_failure is not None:
-        _report(ctx, reason, report_failure, secrets)
+    if ctx is not None and ctx.target is not None:
+        _not_ok(environ, log)
+        if report_failure is not None:
+            _report(ctx, reason, report_failure, secrets)
     return EXIT_ERROR
 
 
@@ -114,6 +116,18 @@ def _report(
     except Exception as exc:  # still one line, and the step still exits 2
         text = f"alembic-heads-bot: no failing status either: {type(exc).__name__}: {exc}"
         ctx.log.error(scrub(text, secrets))
+
+
+def _not_ok(environ: Mapping[str, str], log: WorkflowLog) -> None:
+    """`ok=false` among the outputs of a target that was not judged: a later step that tests
+    `ok` must not take the silence of a run that checked nothing for a pass."""
+    output_file = environ.get("GITHUB_OUTPUT")
+    if not output_file:
+        return
+    try:
+        write_outputs(output_file, {"ok": "false"})
+    except OSError as exc:  # the runner file itself may be what failed
+        log.error(f"alembic-heads-bot: cannot write the outputs either: {exc.strerror or exc}")
 
 
 def check_tokens(environ: Mapping[str, str]) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from alembic_heads_bot import __version__
 from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
 from alembic_heads_bot.engine.errors import CannotJudge, SourceError
+from alembic_heads_bot.engine.pipeline import require_environments
 from alembic_heads_bot.engine.report.diagram import FORMATS, render
 from alembic_heads_bot.engine.report.escape import visible
 from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
@@ -77,7 +78,9 @@ def scan_source(path: str, rev: str | None, config: str | None, env: str | None)
     bot_config, config_problems = load_bot_config(tree)
     with parse_cache() as cache:
         scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
-    return TreeScan(scan.environments, (*config_problems, *scan.problems))
+    scan = TreeScan(scan.environments, (*config_problems, *scan.problems))
+    require_environments(scan, bot_config, config, env)
+    return scan
 
 
 def report_problems(scan: TreeScan) -> int:
@@ -272,7 +275,10 @@ def run_merge(args: argparse.Namespace) -> int:
     except FixRefused as exc:
         print(f"alembic-heads-bot: cannot fix: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    if not written:
+    if not written and not scan_source(str(root), None, None, args.env).environments:
+        # `no-environment: warn` in the bot config: otherwise the judging raised already
+        print("Nothing to merge: no Alembic environment found (no-environment: warn).")
+    elif not written:
         print("Nothing to merge: every environment has one head per stream.")
     for item in written:
         print(visible(item.path))

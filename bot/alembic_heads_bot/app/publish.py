@@ -162,7 +162,8 @@ def publish_failure(ctx: ActionContext, reason: str) -> bool:
     return True
 
 
-FAILURE_TITLE = "alembic-heads-bot could not judge this change"
+# "Not checked" first: the title is what the pull request's checks list shows.
+FAILURE_TITLE = "Not checked: alembic-heads-bot could not judge this change"
 
 
 def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) -> None:
@@ -171,7 +172,7 @@ def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) ->
         output = CheckOutput("failure", FAILURE_TITLE, _failure_summary(reason, ctx.run_url), ())
         set_check_run(repo, name, sha, output, ctx.run_url)
     else:
-        line = " ".join(f"Could not judge: {reason}".split())
+        line = " ".join(f"Not checked: {reason}".split())
         if len(line) > DESCRIPTION_LIMIT:
             line = line[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
         set_commit_status(repo, name, sha, "failure", line, ctx.run_url)

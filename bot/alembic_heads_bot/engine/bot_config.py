@@ -20,6 +20,9 @@ Every key is optional; an absent file means "discover environments, default poli
       new-branch-points: warn
       ignore: [duplicate-file] # problem codes never reported
       applied-revisions: fail  # a PR edits a revision a named database applied
+    no-environment: fail   # fail (default): no Alembic environment found stops the check
+                           # (exit 2, "not checked"); warn: a warning, for a repository
+                           # that runs the workflow before its first migration
     databases:             # deployed databases whose applied revisions the verdict weighs
       - name: production                   # what reports show (never the URL)
         url_env: PRODUCTION_DATABASE_URL   # the environment variable holding the URL
@@ -85,7 +88,10 @@ _RULES: dict[Rule, str] = {
 _RULE_NAMES: dict[str, Rule] = {rule: rule for rule in _RULES}
 
 _POLICY_KEYS = (*_RULES, "ignore")
-_TOP_KEYS = ("environments", "policy", "databases")
+_TOP_KEYS = ("environments", "policy", "no-environment", "databases")
+# What finding no Alembic environment at all does: stop the check (exit 2), or only warn.
+NoEnvironmentOutcome = Literal["fail", "warn"]
+_NO_ENVIRONMENT: dict[str, NoEnvironmentOutcome] = {"fail": "fail", "warn": "warn"}
 _SPEC_KEYS = ("name", "config", "section", "script_location", "version_locations")
 _DATABASE_KEYS = ("name", "url_env", "environment", "version_table", "version_table_schema")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -164,6 +170,7 @@ class BotConfig:
     environments: tuple[EnvironmentSpec, ...] = ()
     policy: Policy = Policy()
     databases: tuple[DatabaseSpec, ...] = ()
+    no_environment: NoEnvironmentOutcome = "fail"
 
 
 def load_bot_config(
@@ -298,7 +305,18 @@ class _Reader:
         if "policy" in top:
             policy = self.policy(top["policy"])
         databases = self.databases(top["databases"]) if "databases" in top else ()
-        return BotConfig(environments, policy, databases)
+        no_environment: NoEnvironmentOutcome = "fail"
+        if "no-environment" in top:
+            no_environment = self.no_environment(top["no-environment"])
+        return BotConfig(environments, policy, databases, no_environment)
+
+    def no_environment(self, node: yaml.Node) -> NoEnvironmentOutcome:
+        """A value that is not fail or warn is an error, and the default (fail) applies."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in _NO_ENVIRONMENT:
+            return _NO_ENVIRONMENT[node.value]
+        given = repr(node.value) if isinstance(node, yaml.ScalarNode) else _describe(node)
+        self.error(node, f"no-environment must be fail or warn, not {given}")
+        return "fail"
 
     def mapping(
         self, node: yaml.Node, where: str, allowed: tuple[str, ...]

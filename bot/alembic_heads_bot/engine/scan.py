@@ -169,7 +169,9 @@ def scan_environment(
 
 
 def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]:
-    if name is None:
+    # No environment at all is not a wrong name: the caller says what is missing
+    # (`pipeline.require_environments`).
+    if name is None or not discovery.environments:
         return discovery.environments
     chosen = select(discovery, name)
     if chosen is None:
