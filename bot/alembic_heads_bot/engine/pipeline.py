@@ -148,10 +148,12 @@ def _nothing_found(
     scan: TreeScan, bot_config: BotConfig, config: str | None, env: str | None
 ) -> str:
     errors = [p for p in scan.problems if p.severity == "error"]
-    found = [p for p in errors if p.path != BOT_CONFIG_PATH]  # what reading configs said
-    # A mistake in the bot config (a misspelt `no-environment`, say) may be why: said too.
-    also = "".join(f"; also {_located(p)}" for p in errors if p.path == BOT_CONFIG_PATH)
+    # What reading the configs said (the bot config's own entries, when it lists some).
+    found = [p for p in errors if p.path != BOT_CONFIG_PATH or bot_config.environments]
     reason = _located(found[0]) if found else None
+    # A mistake in the bot config (a misspelt `no-environment`, say) may be why: said too.
+    others = [p for p in errors if p.path == BOT_CONFIG_PATH and p not in found[:1]]
+    also = "".join(f"; also {_located(p)}" for p in others)
     if config is not None:
         reason = reason or f"{config} defines no Alembic environment"
         return (
