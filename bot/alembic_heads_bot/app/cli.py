@@ -304,7 +304,8 @@ exit codes:
   0  nothing is wrong
   1  an error-severity problem or a failing policy rule was found (for `merge`: the fix was
      refused)
-  2  usage error or unreadable input: nothing was judged"""
+  2  usage error or unreadable input: nothing was judged (also when no Alembic environment
+     is found, unless .github/alembic-heads.yml says `no-environment: warn`)"""
 
 ACTION_HELP = """\
 Run as the GitHub Action: the entry point of the Action's container. It reads the runner's
@@ -479,7 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     action = _command(
         commands, "action", "run as the GitHub Action (its container's entry)", ACTION_HELP,
-        epilog="exit codes: 0 passed, 1 failed (per the fail-on input), 2 could not judge",
+        epilog="exit codes: 0 passed, 1 failed (per the fail-on input), 2 could not judge "
+        "(e.g. no Alembic environment found: the check run says \"Not checked\")",
     )  # fmt: skip
     action.set_defaults(run=run_action)
 
