@@ -64,7 +64,8 @@ def publish(ctx: ActionContext, result: ActionResult, session: Session | None = 
             "alembic-heads-bot: no comment and no status: this pull request comes from a fork "
             "and the pull_request event gives it a read-only token. The verdict is in the job "
             "summary, the annotations and the exit code; run the workflow on "
-            "pull_request_target to have them posted."
+            "pull_request_target, as the shipped one does, to have them posted (README: "
+            "Fork pull requests)."
         )
         return True
     session = session or open_session(ctx)
