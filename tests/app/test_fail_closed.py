@@ -97,3 +97,4 @@ def test_the_action_with_a_config_that_does_not_exist_fails_and_says_not_checked
     assert check.output["title"].startswith("Not checked")
     assert "config file nope.ini not found" in check.output["summary"]
     assert run.outputs["ok"] == "false"
+    assert run.summary.startswith("**Not checked:**\n\n```text\nconfig file nope.ini not found")

@@ -26,7 +26,13 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TextIO
 
-from alembic_heads_bot.adapters.runner import InputError, WorkflowLog, get_input, write_outputs
+from alembic_heads_bot.adapters.runner import (
+    InputError,
+    WorkflowLog,
+    append_summary,
+    get_input,
+    write_outputs,
+)
 from alembic_heads_bot.app import pull_request
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
@@ -39,6 +45,7 @@ from alembic_heads_bot.app.context import (
 )
 from alembic_heads_bot.app.events import prepare
 from alembic_heads_bot.engine.errors import CannotJudge
+from alembic_heads_bot.engine.report.escape import code_block
 
 TOKEN_INPUTS = ("github-token", "fix-token")
 # Sets a failing status on the target's head with the reason; False when it could not.
@@ -102,7 +109,7 @@ def run_action(
     reason = scrub(reason, secrets)
     log.error(f"alembic-heads-bot: {reason}")
     if ctx is not None and ctx.target is not None:
-        _not_ok(environ, log)
+        _not_checked(environ, log, reason)
         if report_failure is not None:
             _report(ctx, reason, report_failure, secrets)
     return EXIT_ERROR
@@ -118,14 +125,18 @@ def _report(
         ctx.log.error(scrub(text, secrets))
 
 
-def _not_ok(environ: Mapping[str, str], log: WorkflowLog) -> None:
-    """`ok=false` among the outputs of a target that was not judged: a later step that tests
-    `ok` must not take the silence of a run that checked nothing for a pass."""
+def _not_checked(environ: Mapping[str, str], log: WorkflowLog, reason: str) -> None:
+    """`ok=false` among the outputs and "Not checked" in the job summary, for a target that
+    was not judged: a later step that tests `ok`, or someone reading the run's page, must not
+    take the silence of a run that checked nothing for a pass."""
     output_file = environ.get("GITHUB_OUTPUT")
-    if not output_file:
-        return
+    summary_file = environ.get("GITHUB_STEP_SUMMARY")
     try:
-        write_outputs(output_file, {"ok": "false"})
+        if output_file:
+            write_outputs(output_file, {"ok": "false"})
+        if summary_file:
+            # the reason may quote a pull request's paths: a code block shows it as text
+            append_summary(summary_file, f"**Not checked:**\n\n{code_block(reason, 'text')}\n")
     except OSError as exc:  # the runner file itself may be what failed
         log.error(f"alembic-heads-bot: cannot write the outputs either: {exc.strerror or exc}")
 
