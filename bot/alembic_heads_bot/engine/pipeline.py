@@ -168,11 +168,11 @@ def _nothing_found(
         )
     nothing = (
         "no Alembic environment found (no alembic.ini or pyproject.toml sets script_location, "
-        "and no folder holds env.py, script.py.mako and versions/), so nothing was checked"
+        "no folder holds env.py, script.py.mako and versions/), so nothing was checked"
     )
     if env is not None:
         return f"--env {env}: {nothing}: {_HOW_TO_NAME}{also}"
-    warn = f"; before the first migration, `no-environment: warn` in {BOT_CONFIG_PATH} passes"
+    warn = "; before the first migration, `no-environment: warn` there makes this a warning"
     return f"{nothing}: {_HOW_TO_NAME}{warn}{also}"
 
 
