@@ -19,7 +19,7 @@ from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
 from gitrepo import GitRepo
 from hostile import PR_FILE, PR_HEAD
 from projects import revision
-from shop import SHOP, ActionRun, Shop, own_comments
+from shop import ENTRY, SHOP, ActionRun, Job, Shop, fork_pull_request, own_comments
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ".github/workflows/alembic-heads.yml"
@@ -111,3 +111,26 @@ def test_a_hostile_fork_pull_request_gets_its_check_and_comment_and_nothing_of_i
     assert check.output["title"] == "this change adds a second head to the migration history"
     [comment] = own_comments(shop, number)
     assert "second head" in comment
+
+
+def test_a_workflow_that_checks_out_the_forks_head_is_refused_and_the_check_says_why(
+    shop: Shop,
+) -> None:
+    number = fork_pull_request(shop)
+    head = shop.fake.pull(SHOP, number).head_sha
+    event = shop.fake.event_pull_request(SHOP, number, target=True)
+    env, output, summary = shop.job(event)
+    workspace = env["GITHUB_WORKSPACE"]
+    # what `actions/checkout` with `ref: ${{ github.event.pull_request.head.sha }}` would do
+    for argv in (["fetch", "-q", "origin", f"refs/pull/{number}/head"], ["checkout", "-q", head]):
+        subprocess.run(["git", "-C", workspace, *argv], env=env, check=True, capture_output=True)
+    process = subprocess.Popen(
+        [str(ENTRY), "action"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    run = shop.finish(Job(process, output, summary))
+    assert run.code == 2, run.log
+    [error] = run.errors()
+    assert '"pwn request"' in error and "actions/checkout without `ref:`" in error
+    [check] = shop.fake.check_runs(SHOP, head)
+    assert check.conclusion == "failure" and check.output["title"].startswith("Not checked")
