@@ -108,9 +108,12 @@ def test_a_hostile_fork_pull_request_gets_its_check_and_comment_and_nothing_of_i
     head = shop.fake.pull(SHOP, number).head_sha
     [check] = shop.fake.check_runs(SHOP, head)
     assert (check.name, check.conclusion) == ("alembic-heads", "failure")
-    assert check.output["title"] == "this change adds a second head to the migration history"
+    hostile_file = f"migrations/versions/{PurePosixPath(PR_FILE).name}"
+    assert [(a["path"], a["annotation_level"]) for a in check.annotations] == [
+        (hostile_file, "failure")
+    ]
     [comment] = own_comments(shop, number)
-    assert "second head" in comment
+    assert "/merge-heads" in comment  # the fix it offers for the new head
 
 
 def test_a_workflow_that_checks_out_the_forks_head_is_refused_and_the_check_says_why(
