@@ -221,7 +221,8 @@ def _highlight_classes(
 ) -> _Classes:
     """Blue for the pull request's revisions, grey for the base branch's, yellow for the
     common ancestor, a thick border for a head, dashed for the merge migration."""
-    ours, theirs = [], []
+    ours: list[int] = []
+    theirs: list[int] = []
     for i, node in enumerate(drawing.nodes):
         if any(rev in highlight.ancestors for rev in node.revisions):
             continue
