@@ -10,7 +10,7 @@ from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.graph import build_graph
 from alembic_heads_bot.engine.model import Revision
 from alembic_heads_bot.engine.report.diagram import MERMAID_EDGE_LIMIT, render
-from alembic_heads_bot.engine.report.head_diagram import MAX_DIAGRAM_NODES
+from alembic_heads_bot.engine.report.head_diagram import MAX_DIAGRAM_NODES, MAX_HEADS_DRAWN
 from alembic_heads_bot.engine.report.verdict import Sides, markdown_report
 from histories import labelled_history, long_history, pull_request, wide_history
 from rendered import mermaid_text
@@ -99,25 +99,35 @@ def test_the_long_history_is_drawn_whole_and_true_in_a_few_boxes(mermaid_parser)
 def test_wide_and_labelled_histories_stay_within_the_limit_and_connected(history, mermaid_parser):
     verdict = history()
     [env] = verdict.environments
+    [new] = env.new_heads
     _, diagram = comment_diagram(verdict, mermaid_parser)
     picture = Picture(diagram)
     assert len(picture.labels) <= MAX_DIAGRAM_NODES
     [ancestor] = picture.classes["ancestor"]
-    heads = [node for node, label in picture.labels.items() if " (head)" in label]
-    [new] = env.new_heads
-    assert sorted(heads) == sorted(picture.node(rev) for rev in (new.revision, *new.collides_with))
-    assert all(picture.reaches(head, ancestor) for head in heads)
-    assert sorted(picture.fix_edges) == sorted(heads)
-    assert set(picture.classes["pr"]) == {picture.node(rev) for rev in env.added}
+    alone = [node for node, label in picture.labels.items() if " (head)" in label]
+    shared = {
+        node: int(found.group(1))
+        for node, label in picture.labels.items()
+        if (found := re.search(r"(\d+) heads among them", label))
+    }
+    assert len(alone) <= MAX_HEADS_DRAWN
+    assert len(alone) + sum(shared.values()) == 1 + len(new.collides_with)
+    assert picture.node(f"{new.revision} ") in alone  # the pull request's own head
+    assert all(picture.reaches(node, ancestor) for node in [*alone, *shared])
+    assert sorted(picture.fix_edges) == sorted([*alone, *shared])
+    ours = picture.classes["pr"]
+    assert all(any(rev in picture.labels[node] for node in ours) for rev in env.added)
+    assert not any(rev in picture.labels[node] for node in ours for rev in env.base_heads)
 
 
-def test_far_more_heads_than_boxes_still_fit_and_stay_joined(mermaid_parser):
+def test_far_more_heads_than_fit_side_by_side_share_a_box_and_stay_joined(mermaid_parser):
     lanes = {f"h{i:02}": ("root", "") for i in range(40)}
     verdict = pull_request({"root": (None, "")}, lanes, {"mine": ("root", "")})
     _, diagram = comment_diagram(verdict, mermaid_parser)
     picture = Picture(diagram)
     assert len(picture.labels) <= MAX_DIAGRAM_NODES
     assert picture.counted() == 42
+    assert "33 revisions<br/>33 heads among them" in picture.labels.values()
     root = picture.node("root")
     assert picture.reaches(picture.node("mine (head)"), root)
     assert all(picture.reaches(node, root) for node in picture.labels if node not in ("m0", root))

@@ -14,7 +14,8 @@ Steps, tried in order until the drawing fits:
 3. each run as one box;
 4. the same without the optional anchors (side boundaries, databases' current revisions);
 5. only the heads and roots drawn, everything else one box per connected part, and then
-   fewer and fewer heads drawn one by one (the others, and what lies only below them, one
+   fewer and fewer heads drawn one by one (straight to this step when there are more heads
+   than the drawing's width) (the others, and what lies only below them, one
    box together).
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from alembic_heads_bot.engine.graph import Graph
 
@@ -32,6 +34,7 @@ class Node:
 
     revisions: tuple[str, ...]  # newest first
     elided: bool = False
+    chain: bool = True  # each revision is the parent of the one before: a line, no forks
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,19 @@ def condense(
     optional: Collection[str] = (),
     limit: int,
     edge_limit: int | None = None,
+    width: int | None = None,
 ) -> Drawing:
     """`order` (revisions of `graph`, newest first) drawn in at most `limit` boxes and
     `edge_limit` edges. `tops` (the heads, most important first) and `roots` (the common
-    ancestors) are drawn one by one as long as they fit; `optional` revisions too, when the
-    drawing still fits."""
+    ancestors) are drawn one by one as long as they fit, and at most `width` heads side by
+    side (more make a picture too wide to read); `optional` revisions too, when the drawing
+    still fits."""
     sub = _Subgraph(graph, order)
+    tops = [t for t in tops if t in sub.parents]
     last = sub.draw([[rev] for rev in order])
-    if _fits(last, limit, edge_limit):
+    if _fits(last, limit, edge_limit) and (width is None or len(tops) <= width):
         return last
-    for groups in _attempts(sub, tops, roots, optional):
+    for groups in _attempts(sub, tops, roots, optional, width):
         last = sub.draw(groups)
         if _fits(last, limit, edge_limit):
             return last
@@ -124,12 +130,15 @@ class _Subgraph:
                 parts.setdefault(find(rev), []).append(rev)
         return list(parts.values())
 
+    def _is_chain(self, group: list[str]) -> bool:
+        return all(older in self.parents[newer] for newer, older in pairwise(group))
+
     def draw(self, groups: list[list[str]]) -> Drawing:
         """The quotient of the subgraph by `groups`, boxes in the order of their newest
         revision."""
         position = {rev: i for i, rev in enumerate(self.order)}
         groups = sorted((g for g in groups if g), key=lambda g: position[g[0]])
-        nodes = tuple(Node(tuple(g), len(g) > 1) for g in groups)
+        nodes = tuple(Node(tuple(g), len(g) > 1, self._is_chain(g)) for g in groups)
         box = {rev: i for i, group in enumerate(groups) for rev in group}
         edges = {
             (box[rev], box[parent]): None
@@ -141,15 +150,19 @@ class _Subgraph:
 
 
 def _attempts(
-    sub: _Subgraph, tops: Sequence[str], roots: Collection[str], optional: Collection[str]
+    sub: _Subgraph,
+    tops: Sequence[str],
+    roots: Collection[str],
+    optional: Collection[str],
+    width: int | None,
 ) -> Iterator[list[list[str]]]:
     """The groupings to try, each smaller than the one before (see the module's steps)."""
-    must = sub.structural() | set(tops) | set(roots)
-    for anchors, keep_ends in ((must | set(optional), True), (must | set(optional), False)):
-        yield _by_runs(sub, anchors, keep_ends)
-    yield _by_runs(sub, must, False)
-    tops = [t for t in tops if t in sub.parents]
-    for count in range(len(tops), -1, -1):
+    if width is None or len(tops) <= width:
+        must = sub.structural() | set(tops) | set(roots)
+        for anchors, keep_ends in ((must | set(optional), True), (must | set(optional), False)):
+            yield _by_runs(sub, anchors, keep_ends)
+        yield _by_runs(sub, must, False)
+    for count in range(min(len(tops), width or len(tops)), -1, -1):
         yield _by_heads(sub, tops[:count], roots)
     yield sub.components(set())
 

@@ -145,7 +145,7 @@ def mermaid_drawing(
     lines = ["flowchart BT"]
     for i, node in enumerate(drawing.nodes):
         if node.elided:
-            lines.append(f'    {ids[i]}(["{_elided_label(node, mermaid_label, "<br/>")}"])')
+            lines.append(f'    {ids[i]}(["{_elided_label(graph, node, mermaid_label, "<br/>")}"])')
             continue
         rev = node.revisions[0]
         label = " ".join([rev, *marks(graph, rev), *_current_in(graph, rev, applied_in)])
@@ -185,10 +185,15 @@ def _mermaid_ids(graph: Graph, drawing: Drawing) -> list[str]:
     ]
 
 
-def _elided_label(node: Node, escape: Callable[[str], str], newline: str) -> str:
-    """ "193 revisions", then the oldest and the newest of them."""
-    oldest, newest = (_short_doc(rev, 24) for rev in (node.revisions[-1], node.revisions[0]))
-    return f"{len(node.revisions)} revisions{newline}{escape(f'{oldest} … {newest}')}"
+def _elided_label(graph: Graph, node: Node, escape: Callable[[str], str], newline: str) -> str:
+    """ "193 revisions", then the oldest and the newest of a run, or how many heads a box of
+    several lines holds."""
+    count = f"{len(node.revisions)} revisions"
+    if node.chain:
+        oldest, newest = (_short_doc(rev, 24) for rev in (node.revisions[-1], node.revisions[0]))
+        return f"{count}{newline}{escape(f'{oldest} … {newest}')}"
+    heads = sum(1 for rev in node.revisions if rev in graph.heads)
+    return f"{count}{newline}{heads} heads among them" if heads else count
 
 
 def _dependency_edges(graph: Graph, drawing: Drawing) -> list[tuple[int, int]]:
@@ -257,7 +262,7 @@ def dot_drawing(graph: Graph, drawing: Drawing) -> str:
     ids = [f"g{i}" if n.elided else n.revisions[0] for i, n in enumerate(drawing.nodes)]
     for i, node in enumerate(drawing.nodes):
         if node.elided:
-            label = _elided_label(node, dot_string, "\\n")
+            label = _elided_label(graph, node, dot_string, "\\n")
             lines.append(f'    "{ids[i]}" [label="{label}", style=rounded];')
             continue
         rev = node.revisions[0]

@@ -19,6 +19,9 @@ from alembic_heads_bot.engine.report.escape import inline_code, plain
 
 # Boxes in the pull request's diagram, the fix's merge migration included.
 MAX_DIAGRAM_NODES = 30
+# Heads drawn side by side, each in a box of its own: more make boxes too small to read on a
+# pull-request page; the rest share one box that counts them.
+MAX_HEADS_DRAWN = 8
 
 
 def focus_nodes(graph: Graph, heads: Sequence[NewHead]) -> set[str]:
@@ -61,6 +64,7 @@ def head_drawing(
         roots=roots,
         optional=_worth_a_box(graph, nodes, added, applied_in),
         limit=MAX_DIAGRAM_NODES - (1 if fix else 0),
+        width=MAX_HEADS_DRAWN,
     )
     return drawing, Highlight(added, frozenset(roots), fix)
 
