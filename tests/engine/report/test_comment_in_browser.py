@@ -32,7 +32,7 @@ def test_every_diagram_of_the_comment_draws_in_a_browser(tmp_path):
             hostile_verdict(tmp_path), HOSTILE_SIDES, status_name="s", previous=None
         ),
     }
-    dom, status = render(comments, "comments.png", height=5200)
+    dom, status = render(comments, "comments.png", height=4300)
     assert status == {"blocks": 4, "errors": []}
     drawn = re.findall(r'aria-roledescription="([^"]*)"', dom)
     assert drawn == ["flowchart-v2"] * 4  # Mermaid's error diagram is "error"
