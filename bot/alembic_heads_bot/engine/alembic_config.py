@@ -946,6 +946,7 @@ def _environment(
         version_table_schema=version_table.schema,
         problems=tuple(sources.problems),
         version_table_problems=version_table.problems,
+        prepend_sys_path=locator.sys_path_dirs(),
     )
 
 
@@ -1088,6 +1089,11 @@ class _Locator:
             f"repository under any of: {searched} (it is resolved without importing it)",
         )
         return None
+
+    def sys_path_dirs(self) -> tuple[str, ...]:
+        """prepend_sys_path entries as tree directories (Alembic puts them first on sys.path)."""
+        found = (_tree_path(posixpath.join(_virtual(self.directory), e)) for e in self.sys_paths)
+        return tuple(dict.fromkeys(path for path in found if path is not None))
 
     def _package_roots(self) -> list[str]:
         """prepend_sys_path entries, the config's directory, the tree root and src/."""

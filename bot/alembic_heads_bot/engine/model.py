@@ -156,3 +156,9 @@ class Environment:
     # Why the version table above may be a guess (env.py computes it). Kept apart from
     # `problems`: they matter only to a database of this environment that lacks the table.
     version_table_problems: tuple[Problem, ...] = ()
+    # prepend_sys_path as tree directories: where module constants a revision file imports are
+    # looked for (`engine.constants`), before the repository root and src/.
+    prepend_sys_path: tuple[str, ...] = ()
+    # Where a relative script_location was found: Alembic takes it relative to its working
+    # directory, which is the config's folder or the repository root. None: not relative.
+    resolved_from: Literal["config-dir", "repository-root"] | None = None
