@@ -436,14 +436,12 @@ def resolve_file(resolver: Resolver, parsed: ParsedFile) -> ParsedFile:
     for name in RESOLVED:
         line = rev.line_of(name)
         binders = module.binders.get(name, [])
-        # only a plain module-level assignment that is the attribute's last binding
-        if (
-            line in unknown
-            and binders
-            and binders[-1].line == line
-            and binders[-1].kind == "assign"
-        ):
-            results[name] = resolver.bound(module, binders[-1], name, 0)
+        # only a plain module-level assignment of names and literals, the attribute's last
+        if line not in unknown or not binders or binders[-1].line != line:
+            continue
+        last = binders[-1]
+        if last.kind == "assign" and last.value is not None and _constant_like(last.value):
+            results[name] = resolver.bound(module, last, name, 0)
     if not results:
         return parsed
     return _rewritten(parsed, rev, results)
@@ -461,7 +459,7 @@ def _rewritten(
             continue
         names = [name for name in failed if lines[name] == problem.line]
         if names:  # otherwise every value on that line resolved: the problem is gone
-            problems.append(replace(problem, message=_message(names, failed)))
+            problems.append(replace(problem, message=_message(problem, names, failed)))
     values: dict[str, tuple[str, ...]] = {}
     for name, value in results.items():
         if not isinstance(value, Unresolved):
@@ -483,14 +481,21 @@ def _rewritten(
     return replace(parsed, revision=record, problems=tuple(problems))
 
 
-def _message(names: list[str], unresolved: dict[str, Unresolved]) -> str:
-    quoted = " and ".join(f"`{n}`" for n in names)
+def _message(problem: Problem, names: list[str], unresolved: dict[str, Unresolved]) -> str:
     reasons = "; ".join(dict.fromkeys(unresolved[n].reason for n in names))
-    nouns = " and ".join(_NOUNS[n] for n in names)
     return (
-        f"{quoted} {'is' if len(names) == 1 else 'are'} not a literal, and the module constant "
-        f"it names cannot be read statically: {reasons}. The bot reads module constants from "
-        f"this repository's files without importing them, so this revision's {nouns} are unknown."
+        f"{problem.message} The bot also looked for the constants it names, reading this "
+        f"repository's files without importing them: {reasons}."
+    )
+
+
+_CONSTANT_NODES = (ast.Name, ast.Attribute, ast.Constant, ast.Tuple, ast.List, ast.BinOp)
+
+
+def _constant_like(node: ast.expr) -> bool:
+    """Names, attributes and literals, in tuples, lists and `+`: what a constant may be."""
+    return any(isinstance(sub, (ast.Name, ast.Attribute)) for sub in ast.walk(node)) and all(
+        isinstance(sub, (*_CONSTANT_NODES, ast.Add, ast.expr_context)) for sub in ast.walk(node)
     )
 
 
