@@ -28,8 +28,11 @@ is read.
 Ini files go through the standard library's ConfigParser, exactly as Alembic builds it, so its
 interpolation, comment and duplicate rules hold by construction. The tree sits at a virtual
 absolute directory so that `%(here)s` expands to an absolute path, which is then mapped back
-to a tree-relative POSIX path. Relative paths are taken relative to the config file's directory:
-Alembic uses the process's working directory, and CI runs `alembic` from the config's directory.
+to a tree-relative POSIX path. Relative paths are relative to the process's working directory,
+which for a config below the root is its own folder (`cd` there, then `alembic`) or the
+repository root (`alembic -c path/to/alembic.ini`, as nova does): the one of the two that exists
+is used and recorded in `Environment.resolved_from`, with a `config-warning` when both or
+neither exist.
 `os` as a path separator means `:`, as on the Linux runners CI uses.
 
 A path that names the tree root is ".".
@@ -63,7 +66,7 @@ from alembic_heads_bot.engine.env_py import (
     cannot_read,
     read_env_py,
 )
-from alembic_heads_bot.engine.model import Environment, Problem
+from alembic_heads_bot.engine.model import Environment, Problem, ResolvedFrom
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS, Tree
 
 if sys.version_info >= (3, 11):
@@ -947,6 +950,7 @@ def _environment(
         problems=tuple(sources.problems),
         version_table_problems=version_table.problems,
         prepend_sys_path=locator.sys_path_dirs(),
+        resolved_from=locator.resolved_from,
     )
 
 
@@ -1054,10 +1058,14 @@ class _Locator:
         self.sources = sources
         self.directory = sources.directory
         self.sys_paths = sys_paths
+        # Where the first relative path was found (Environment.resolved_from).
+        self.resolved_from: ResolvedFrom | None = None
 
     def locate(self, key: str, value: str) -> str | None:
         if not posixpath.isabs(value) and ":" in value:
             return self._resource(key, value)
+        if not posixpath.isabs(value):
+            value = self._relative(key, value)
         absolute = posixpath.join(_virtual(self.directory), value)
         found = _tree_path(absolute)
         if found is None:
@@ -1069,6 +1077,40 @@ class _Locator:
             )
             return None
         return self.index.follow_links(found)
+
+    def _relative(self, key: str, value: str) -> str:
+        """A relative path is relative to the directory Alembic runs in: the config's folder
+        (`alembic -c` from there, or the default alembic.ini) or the repository root (nova's
+        `alembic -c nova/db/main/alembic.ini`). Whichever exists, as an absolute path."""
+        from_config = _tree_path(posixpath.join(_virtual(self.directory), value))
+        from_root = _tree_path(posixpath.join(_ROOT, value))
+        in_config = from_config is not None and self.index.is_dir(from_config)
+        in_root = from_root is not None and self.index.is_dir(from_root)
+        origin: ResolvedFrom = "config-dir"
+        written = self.sources.written(key)
+        if self.directory in ("", ".") or from_config == from_root:
+            pass  # one place: the config sits at the repository root
+        elif in_config and in_root:
+            self.sources.warning(
+                key,
+                f"{key} = {written!r} is relative to the directory Alembic runs in, and both "
+                f"{from_config} (from the config's folder) and {from_root} (from the repository "
+                f"root) exist; checking {from_config}. Write %(here)s/... to make it one place.",
+            )
+        elif in_root:
+            origin = "repository-root"
+        elif not in_config:
+            self.sources.warning(
+                key,
+                f"{key} = {written!r} is relative to the directory Alembic runs in, and neither "
+                f"{from_config or value} (from the config's folder) nor {from_root or value} "
+                "(from the repository root) exists.",
+            )
+        if self.resolved_from is None:
+            self.resolved_from = origin
+        if origin == "repository-root":
+            return posixpath.join(_ROOT, value)
+        return value
 
     def _resource(self, key: str, value: str) -> str | None:
         """`package:path` without importing: find the package's directory under likely roots."""

@@ -15,6 +15,8 @@ Severity = Literal["error", "warning"]
 # makes of one that fires. Here so that both can name them.
 Rule = Literal["new-heads", "new-branch-points", "problems", "hazards", "applied-revisions"]
 RulePolicy = Literal["fail", "warn", "ignore"]
+# Where a relative script_location was found (`Environment.resolved_from`).
+ResolvedFrom = Literal["config-dir", "repository-root"]
 
 # Every problem code the engine can report. Codes are stable: users match on them in
 # configuration and tooling, so never rename one.
@@ -161,4 +163,4 @@ class Environment:
     prepend_sys_path: tuple[str, ...] = ()
     # Where a relative script_location was found: Alembic takes it relative to its working
     # directory, which is the config's folder or the repository root. None: not relative.
-    resolved_from: Literal["config-dir", "repository-root"] | None = None
+    resolved_from: ResolvedFrom | None = None
