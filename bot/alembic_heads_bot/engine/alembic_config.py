@@ -1166,7 +1166,9 @@ def _scan(index: _Index) -> Discovery:
         envs += result.environments
         problems += result.problems
         unused += result.unused
+    envs += _other_configs(index, visible, envs, problems)
     envs += _unconfigured(index, visible, envs, unused)
+    envs = _with_revision_folders(index, visible, envs)
     problems += [_unused_config(path) for path in unused]
     if not envs:
         problems.append(_no_environment())
@@ -1322,3 +1324,144 @@ def _duplicate_names(envs: list[Environment]) -> list[Problem]:
             problems.append(_error(message, BOT_CONFIG_PATH))
         seen.add(env.name)
     return problems
+
+
+# --- layouts only code describes ----------------------------------------------------------------
+
+# Module-level `revision = ...` and `down_revision = ...` (annotated or not): what makes a .py
+# file an Alembic revision file. A cheap test on bytes; the parser reads the file properly later.
+_BINDS_REVISION = re.compile(rb"^revision[ \t]*(?::[^=\n]*)?=", re.M)
+_BINDS_DOWN_REVISION = re.compile(rb"^down_revision[ \t]*(?::[^=\n]*)?=", re.M)
+# Files read per directory to decide whether it holds revision files.
+_PROBES_PER_DIR = 3
+_NOT_REVISION_FILES = frozenset({"__init__.py", "env.py", "setup.py", "conftest.py", "manage.py"})
+# Folders whose revision files are test data or documentation, not a project's migrations (a
+# folder holding env.py is still found there, as before).
+_DATA_DIRS = frozenset({"tests", "test", "testing", "fixtures", "docs", "doc", "examples"})
+# A config under another name (`alembic -c alembic_mysql.ini`): alembic*.ini anywhere, or any
+# *.ini beside a folder holding env.py or revision files, once it mentions script_location.
+_ALEMBIC_INI = re.compile(r"alembic[^/]*\.ini")
+
+
+def _other_configs(
+    index: _Index, visible: list[str], envs: list[Environment], problems: list[Problem]
+) -> list[Environment]:
+    """Environments of ini files other than alembic.ini that set script_location, except one
+    that repeats an environment already found (mlrun's alembic.ini and alembic_mysql.ini)."""
+    seen = {(env.script_location, env.version_locations) for env in envs}
+    script_parents = {posixpath.dirname(d) for d in _dirs_holding(visible, "env.py")}
+    found: list[Environment] = []
+    for path in sorted(visible):
+        directory, _, name = path.rpartition("/")
+        if not name.endswith(".ini") or name == INI_NAME:
+            continue
+        if not (_ALEMBIC_INI.fullmatch(name) or directory in script_parents):
+            continue
+        data = _read_bytes(index, path)
+        if isinstance(data, OSError) or b"script_location" not in data:
+            continue
+        result = _directory_environments(index, path, None)
+        new = [
+            e for e in result.environments if (e.script_location, e.version_locations) not in seen
+        ]
+        seen.update((e.script_location, e.version_locations) for e in new)
+        found += new
+        if new:
+            problems += result.problems
+    return found
+
+
+def _revision_folders(index: _Index, visible: list[str]) -> list[str]:
+    """Directories whose .py files bind `revision` and `down_revision` at module level."""
+    by_dir: dict[str, list[str]] = {}
+    for path in visible:
+        directory, _, name = path.rpartition("/")
+        if name.endswith(".py") and name not in _NOT_REVISION_FILES:
+            by_dir.setdefault(directory or ".", []).append(path)
+    folders = []
+    for directory, paths in sorted(by_dir.items()):
+        if not _DATA_DIRS.isdisjoint(directory.split("/")):
+            continue
+        for path in sorted(paths)[:_PROBES_PER_DIR]:
+            data = _read_bytes(index, path)
+            if isinstance(data, bytes) and _is_revision_file(data):
+                folders.append(directory)
+                break
+    return folders
+
+
+def _is_revision_file(data: bytes) -> bool:
+    return bool(_BINDS_REVISION.search(data) and _BINDS_DOWN_REVISION.search(data))
+
+
+def _with_revision_folders(
+    index: _Index, visible: list[str], envs: list[Environment]
+) -> list[Environment]:
+    """Every folder of revision files checked somewhere.
+
+    A folder below an environment's version location (neutron's `versions/<release>/expand`,
+    listed by neutron-db-manage in code) joins that environment, as recursive_version_locations
+    would have it; any other (Flask-Alembic's `migrations/`, no env.py, no config) becomes an
+    environment of its own with its sub-folders, with an `unconfigured-environment` warning.
+    """
+    folders = [f for f in _revision_folders(index, visible) if not _covered(f, envs)]
+    if not folders:
+        return envs
+    result = []
+    for env in envs:
+        below = [f for f in folders if _below_any(f, env.version_locations)]
+        if below and not env.recursive_version_locations:
+            env = replace(
+                env,
+                version_locations=(*env.version_locations, *below),
+                problems=(*env.problems, _sub_folders_warning(env, below)),
+            )
+        folders = [f for f in folders if f not in below]
+        result.append(env)
+    tops = [f for f in folders if not any(_below(f, other) for other in folders)]
+    for top in tops:
+        env = _environment(index, _Sources(None, _ALEMBIC_SECTION, None), top, top)
+        env = replace(env, version_locations=(top,), recursive_version_locations=True)
+        result.append(replace(env, problems=(_revision_folder_warning(top), *env.problems)))
+    return result
+
+
+def _covered(folder: str, envs: list[Environment]) -> bool:
+    """Already listed: a version location itself, or below a recursive one."""
+    return any(
+        folder in env.version_locations
+        or (env.recursive_version_locations and _below_any(folder, env.version_locations))
+        for env in envs
+    )
+
+
+def _below(path: str, directory: str) -> bool:
+    return directory == "." or path.startswith(directory + "/")
+
+
+def _below_any(path: str, directories: tuple[str, ...]) -> bool:
+    return any(_below(path, directory) for directory in directories)
+
+
+def _sub_folders_warning(env: Environment, folders: list[str]) -> Problem:
+    shown = ", ".join(folders)
+    return Problem.of(
+        "unconfigured-environment",
+        f"{shown} below the version locations of {env.name} hold(s) revision files that "
+        "Alembic's own CLI does not list with this configuration (neither version_locations nor "
+        "recursive_version_locations names them); checking them as part of this environment, as "
+        "a tool that sets version_locations in code (neutron-db-manage) does. Name them under "
+        f"environments in {BOT_CONFIG_PATH} (version_locations) to make this explicit.",
+        env.config_path or env.script_location,
+    )
+
+
+def _revision_folder_warning(path: str) -> Problem:
+    return Problem.of(
+        "unconfigured-environment",
+        f"{path} holds Alembic revision files but no env.py, and no config names it (a layout "
+        "set up in code, like Flask-Alembic's); checking it, with its sub-folders, as one "
+        f"environment with default settings. Name it under environments in {BOT_CONFIG_PATH} "
+        "(script_location, version_locations) to make this explicit.",
+        path,
+    )
