@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
+from alembic_heads_bot.engine.alembic_version import apply_pinned_version
 from alembic_heads_bot.engine.bot_config import BotConfig
 from alembic_heads_bot.engine.constants import resolve_files
 from alembic_heads_bot.engine.errors import CannotJudge
@@ -161,6 +162,7 @@ def scan_environment(
     )
     # A stage of its own: a file's values may name constants of other files of the tree.
     files = resolve_files(tree, env, files)
+    files = apply_pinned_version(tree, env, files)
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
