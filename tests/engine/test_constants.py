@@ -102,12 +102,17 @@ NEUTRON = {
     "neutron/db/__init__.py": "",
     "neutron/db/migration/__init__.py": "",
     "neutron/db/migration/cli.py": (
-        "import os\n\n"
+        "import os\n\nfrom alembic import command as alembic_command\n\n"
         "HEAD_FILENAME = 'HEAD'\nHEADS_FILENAME = 'HEADS'\n"
         "CURRENT_RELEASE = 'bobcat'\nRELEASES = ('liberty', 'mitaka')\n"
         "EXPAND_BRANCH = 'expand'\nCONTRACT_BRANCH = 'contract'\n"
         "MIGRATION_BRANCHES = (EXPAND_BRANCH, CONTRACT_BRANCH)\n\n\n"
-        "def do_alembic_command(config, cmd, revision=None, **kwargs):\n    pass\n"
+        "def do_alembic_command(config, cmd, revision=None, **kwargs):\n    pass\n\n\n"
+        # getattr with a computed name in a function handed to the parser: a read only
+        "def add_alembic_subparser(sub, cmd):\n"
+        "    return sub.add_parser(cmd, help=getattr(alembic_command, cmd).__doc__)\n\n\n"
+        "def add_command_parsers(subparsers):\n    add_alembic_subparser(subparsers, 'stamp')\n\n\n"
+        "command_opt = dict(name='command', handler=add_command_parsers)\n"
     ),
     "neutron/db/migration/alembic.ini": (
         "[alembic]\nscript_location = %(here)s/alembic_migrations\n"

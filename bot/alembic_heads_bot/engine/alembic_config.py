@@ -1444,10 +1444,11 @@ def _below_any(path: str, directories: tuple[str, ...]) -> bool:
 
 
 def _sub_folders_warning(env: Environment, folders: list[str]) -> Problem:
-    shown = ", ".join(folders)
+    shown = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else "")
     return Problem.of(
         "unconfigured-environment",
-        f"{shown} below the version locations of {env.name} hold(s) revision files that "
+        f"{len(folders)} folder(s) below the version locations of {env.name} ({shown}) hold "
+        "revision files that "
         "Alembic's own CLI does not list with this configuration (neither version_locations nor "
         "recursive_version_locations names them); checking them as part of this environment, as "
         "a tool that sets version_locations in code (neutron-db-manage) does. Name them under "

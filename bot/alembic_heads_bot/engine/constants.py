@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
 from alembic_heads_bot.engine.model import Environment, ParsedFile, Problem, Revision
-from alembic_heads_bot.engine.parse import find_dynamic_bindings, read_module
+from alembic_heads_bot.engine.parse import DynamicBinding, find_dynamic_bindings, read_module
 from alembic_heads_bot.engine.tree import Tree
 
 Value: TypeAlias = "str | tuple[str, ...] | None"
@@ -270,7 +270,7 @@ class Resolver:
 def module_bindings(tree: ast.Module, dotted: str, path: str) -> _Module:
     """Every module-level binding of `tree`, by name, in order."""
     module = _Module(dotted, path)
-    dynamic = find_dynamic_bindings(tree)
+    dynamic = [d for d in find_dynamic_bindings(tree) if not _read_only(d)]
     if dynamic:
         module.untrusted = (
             f"may change its globals at import ({dynamic[0].means}, line {dynamic[0].line})"
@@ -285,6 +285,13 @@ def module_bindings(tree: ast.Module, dotted: str, path: str) -> _Module:
                 how = "declared `global` in a function"
                 module.binders.setdefault(name, []).append(_Binder(node.lineno, "other", how=how))
     return module
+
+
+def _read_only(found: DynamicBinding) -> bool:
+    """`getattr(obj, name)` inside a function the module body merely refers to (neutron's cli.py
+    hands its command functions to a parser): a read, which `engine.parse` counts against a
+    revision file, where any doubt matters, but which does not rebind a module constant."""
+    return found.function is not None and found.means == "`getattr()` with a computed name"
 
 
 def _binders(stmt: ast.stmt, dotted: str, path: str) -> Iterator[tuple[str, _Binder]]:
