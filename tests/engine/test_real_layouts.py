@@ -161,6 +161,10 @@ def test_an_ini_under_another_name_is_read_as_a_config():
     assert env.environment.config_path == "server/alembic_mysql.ini"
     assert env.problems == ()
     assert scan.problems == ()
+    # mlrun: alembic.ini beside it names the same script directory: one environment, not two
+    files["server/alembic.ini"] = "[alembic]\nscript_location = %(here)s/migrations\n"
+    names = [e.environment.name for e in scan_tree(MemoryTree(files)).environments]
+    assert names == ["server/alembic.ini"]
 
 
 # --- the Alembic version a repository pins ---------------------------------------------------
