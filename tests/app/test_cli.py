@@ -139,6 +139,7 @@ def test_heads_shape_of_the_json(project, capsys):
         "config": "alembic.ini",
         "script_location": "migrations",
         "version_locations": ["migrations/versions"],
+        "resolved_from": "config-dir",
         "revisions": 5,
         "heads": ["d4", "e5"],
         "real_heads": ["d4", "e5"],
