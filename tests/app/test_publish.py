@@ -56,7 +56,9 @@ def test_the_classic_second_head_fails_with_one_comment_a_diagram_and_annotation
     assert run.code == 1, run.log
     [check] = shop.fake.check_runs(SHOP, head)
     assert check.conclusion == "failure"
-    assert check.output["title"] == "this change adds a second head to the migration history"
+    assert check.output["title"] == (
+        "New Alembic head: origin/main's single head becomes 2 once merged"
+    )
     [note] = check.annotations
     assert (note["path"], note["start_line"], note["annotation_level"]) == (path("d"), 7, "failure")
     assert "collides with c" in note["message"]
@@ -114,7 +116,7 @@ def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) ->
     assert run.code == 1
     assert run.api == []
     assert "comes from a fork" in run.log and "read-only token" in run.log
-    assert "second head" in run.summary
+    assert "New Alembic head: origin/main's single head becomes 2 once merged" in run.summary
     assert "::error file=migrations/versions/d_step.py,line=7" in run.log
 
 
@@ -141,7 +143,7 @@ def test_a_merge_group_gets_its_status_and_no_comment(shop: Shop) -> None:
     assert run.code == 0, run.log
     [status] = shop.fake.statuses(SHOP, queued)
     assert (status.context, status.state) == ("alembic-heads", "success")
-    assert status.description == "Migrations are fine: one head per stream"
+    assert status.description == "No new Alembic head: origin/main's single head stays single"
     assert run.api == [("POST", f"/repos/{SHOP}/statuses/{queued}")]
 
 
@@ -155,7 +157,9 @@ def test_a_commit_status_under_its_own_name_says_why_in_140_characters(shop: Sho
     assert run.code == 1
     [status] = shop.fake.statuses(SHOP, head)
     assert (status.context, status.state) == ("db/migrations", "failure")
-    assert status.description == "This change adds a second head to the migration history"
+    assert status.description == (
+        "New Alembic head: origin/main's single head becomes 2 once merged"
+    )
     assert shop.fake.comments(SHOP, number) == []
     assert shop.fake.check_runs(SHOP) == []
 
@@ -473,7 +477,7 @@ def test_a_pull_request_that_rewrites_what_production_applied_fails_and_leaks_no
     assert run.code == 1, run.log
     [check] = shop.fake.check_runs(SHOP, head)
     assert check.conclusion == "failure"
-    assert check.output["title"] == "this change rewrites a revision that a database has applied"
+    assert check.output["title"] == "Rewrites a revision that a database has applied"
     [note] = check.annotations
     assert (note["path"], note["annotation_level"]) == (path("b"), "failure")
     assert "which production already applied" in note["message"]

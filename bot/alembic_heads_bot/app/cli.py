@@ -106,7 +106,7 @@ def run_graph(args: argparse.Namespace) -> int:
         if len(scan.environments) > 1:
             comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
             print(f"{comment} {visible(env_scan.environment.name)}")
-        print(render(env_scan.graph, args.format), end="")
+        print(render(env_scan.graph, args.format, full=args.full), end="")
     return report_problems(scan)
 
 
@@ -430,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="text",
         help="text: `alembic history`'s layout, newest first; mermaid or dot: a diagram "
         "(default: text)",
+    )  # fmt: skip
+    graph.add_argument(
+        "--full", action="store_true",
+        help="draw every revision, even where Mermaid would refuse the diagram (more than 500 "
+        "edges); without it, long runs of revisions become one box that says how many",
     )  # fmt: skip
     graph.set_defaults(run=run_graph)
 

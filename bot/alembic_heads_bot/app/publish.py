@@ -130,7 +130,7 @@ def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> S
         state = output.conclusion
     else:
         state = status_state(result.exit_code)
-        description = status_description(verdict)
+        description = status_description(verdict, result.sides)
         outcome = set_commit_status(
             repo, settings.status_name, result.head_sha, state, description, run_url
         )

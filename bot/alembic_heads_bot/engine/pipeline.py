@@ -167,8 +167,8 @@ def _nothing_found(
             f"{BOT_CONFIG_PATH}{also}"
         )
     nothing = (
-        "no Alembic environment found (no alembic.ini or pyproject.toml sets script_location, "
-        "no folder holds env.py, script.py.mako and versions/), so nothing was checked"
+        "no Alembic environment found (no alembic.ini, alembic_*.ini or pyproject.toml sets "
+        "script_location, and no folder holds revision files), so nothing was checked"
     )
     if env is not None:
         return f"--env {env}: {nothing}: {_HOW_TO_NAME}{also}"

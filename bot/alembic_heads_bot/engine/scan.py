@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
+from alembic_heads_bot.engine.alembic_version import apply_pinned_version
 from alembic_heads_bot.engine.bot_config import BotConfig
+from alembic_heads_bot.engine.constants import resolve_files
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.model import (
@@ -158,6 +160,9 @@ def scan_environment(
     files = tuple(
         cache.parse(tree, path, compile_check=_changed(tree, changed_from, path)) for path in paths
     )
+    # A stage of its own: a file's values may name constants of other files of the tree.
+    files = resolve_files(tree, env, files)
+    files = apply_pinned_version(tree, env, files)
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
