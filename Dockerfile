@@ -17,7 +17,8 @@ FROM ${BASE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
     SRC=/src BUILD_VENV=/opt/build VENV=/opt/alembic-heads-bot
 
-# Only what the package is built from (tests/packaging copies the same list).
+# Only what the package is built from. tests/test_packaging.py runs this stage outside a
+# container: these COPY sources, then the RUN lines below, with its own paths.
 COPY pyproject.toml README.md LICENSE requirements.lock requirements-build.lock ${SRC}/
 COPY bot ${SRC}/bot
 
