@@ -89,7 +89,9 @@ def main(environ: dict[str, str]) -> int:
     action_path = Path(environ["GITHUB_ACTION_PATH"])
     repository, ref = action_ref(environ)
     image = image_for(ref, repository, read_version(action_path), str(action_path / "Dockerfile"))
-    action = docker_action(image, environ["INPUT_NAMES"].split(), environ["OUTPUT_NAMES"].split())
+    action = docker_action(
+        image, environ["ACTION_INPUTS"].split(), environ["ACTION_OUTPUTS"].split()
+    )
     target = Path(environ["GITHUB_WORKSPACE"]) / GENERATED
     target.parent.mkdir(parents=True, exist_ok=True)
     # JSON is YAML: no YAML library is needed on the runner.
