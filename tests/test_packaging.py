@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 LOCKS = ("requirements-build.lock", "requirements.lock")
+# What .dockerignore keeps out of the build context, as shutil patterns.
+IGNORED = [
+    line.rstrip("/").removeprefix("**/") for line in (ROOT / ".dockerignore").read_text().split()
+]
 
 
 def tool(name: str) -> str:
@@ -84,13 +88,12 @@ def test_the_package_builds_and_the_image_steps_install_it_from_the_locks(tmp_pa
     source.mkdir()
     for name in sources:
         if (ROOT / name).is_dir():
-            shutil.copytree(
-                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns(*IGNORED))
         else:
             shutil.copy(ROOT / name, source / name)
     image_env = {
-        **os.environ,
+        # Nothing of this interpreter's path: an egg-info there would pass for an install.
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "SRC": str(source), "BUILD_VENV": str(tmp_path / "build"), "VENV": str(tmp_path / "venv"),
         # `python` is an interpreter with pip, like the base image's.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
