@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two steps in one .venv: what the bot needs at run time (`make demo`), then the test and lint
+# tools on top (`make test`, `make lint`, `make bench`).
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 # GitHub's OpenAPI descriptions, which the tests' fake GitHub validates every response against.
 NPM_STAMP := tests/node_modules/.package-lock.json
@@ -15,8 +18,12 @@ CHROMIUM_STAMP := $(VENV)/.chromium
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
@@ -24,7 +31,7 @@ $(STAMP): pyproject.toml
 $(NPM_STAMP): tests/package.json tests/package-lock.json
 	npm ci --prefix tests --ignore-scripts --no-audit --no-fund
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/alembic-heads-bot demo
 
 # Debian's postgresql package, unless some PostgreSQL is already there: apt-get as root, else
@@ -70,8 +77,8 @@ test: lint $(NPM_STAMP) $(PG_STAMP) $(CHROMIUM_STAMP)
 # Style, then types (strict for the engine, see [tool.mypy]), then the layer contract
 # ([tool.importlinter]: app over adapters over engine, and no I/O modules in the engine).
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
-	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/ruff check bot tests benchmarks scripts
+	$(BIN)/ruff format --check bot tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
