@@ -26,6 +26,10 @@ Every key is optional; an absent file means "discover environments, default poli
         environment: alembic.ini           # needed when the repository has several
         version_table: alembic_version     # default: what env.py configures, else Alembic's
         version_table_schema: public
+    fix-base: pull-request # when a watched branch itself gets several heads (a race, a
+                           # direct push): pull-request (a fix pull request), comment-only
+                           # (a failing check naming the heads), off
+    fix-branches: [release-1.x]   # watched besides the default branch
 
 An entry needs `config`, `script_location` or both; with both, `script_location` overrides the
 file's value the way `Config.set_main_option` does. `version_locations` replaces what the
@@ -72,6 +76,9 @@ Outcome = Literal["fail", "warn", "ignore"]
 Rule = Literal["new-heads", "problems", "hazards", "new-branch-points", "applied-revisions"]
 
 VERDICTS: tuple[Outcome, ...] = ("fail", "warn", "ignore")
+# What the bot does when a watched branch itself has several heads (app.fix_base).
+FixBase = Literal["pull-request", "comment-only", "off"]
+FIX_BASE: tuple[FixBase, ...] = ("pull-request", "comment-only", "off")
 _OUTCOMES: dict[str, Outcome] = {outcome: outcome for outcome in VERDICTS}
 
 # YAML key -> Policy field.
@@ -85,7 +92,7 @@ _RULES: dict[Rule, str] = {
 _RULE_NAMES: dict[str, Rule] = {rule: rule for rule in _RULES}
 
 _POLICY_KEYS = (*_RULES, "ignore")
-_TOP_KEYS = ("environments", "policy", "databases")
+_TOP_KEYS = ("environments", "policy", "databases", "fix-base", "fix-branches")
 _SPEC_KEYS = ("name", "config", "section", "script_location", "version_locations")
 _DATABASE_KEYS = ("name", "url_env", "environment", "version_table", "version_table_schema")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -164,6 +171,8 @@ class BotConfig:
     environments: tuple[EnvironmentSpec, ...] = ()
     policy: Policy = Policy()
     databases: tuple[DatabaseSpec, ...] = ()
+    fix_base: FixBase = "pull-request"
+    fix_branches: tuple[str, ...] = ()  # watched besides the default branch
 
 
 def load_bot_config(
@@ -298,7 +307,22 @@ class _Reader:
         if "policy" in top:
             policy = self.policy(top["policy"])
         databases = self.databases(top["databases"]) if "databases" in top else ()
-        return BotConfig(environments, policy, databases)
+        fix_base = self.fix_base(top["fix-base"]) if "fix-base" in top else "pull-request"
+        branches = self.fix_branches(top["fix-branches"]) if "fix-branches" in top else ()
+        return BotConfig(environments, policy, databases, fix_base, branches)
+
+    def fix_base(self, node: yaml.Node) -> FixBase:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in FIX_BASE:
+            return next(choice for choice in FIX_BASE if choice == node.value)
+        self.error(node, f"fix-base must be one of {', '.join(FIX_BASE)}, not {_describe(node)}")
+        return "pull-request"
+
+    def fix_branches(self, node: yaml.Node) -> tuple[str, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"fix-branches must be a list of branch names, not {_describe(node)}")
+            return ()
+        names = [self.string(item, "each fix-branches entry") for item in node.value]
+        return tuple(dict.fromkeys(name for name in names if name))
 
     def mapping(
         self, node: yaml.Node, where: str, allowed: tuple[str, ...]

@@ -1,0 +1,145 @@
+"""A broken base branch repaired by one fix pull request (issue 16), end to end: the Action's
+entry point runs for `push` and `schedule` events against the fake GitHub, with real git, and
+the fix is checked with real Alembic on SQLite.
+
+One history serves every step, as it would unfold on GitHub: two pull requests merged back to
+back, a re-run, another push while still broken, the heads joined by hand, the nightly run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakegithub import ACTIONS_LOGIN
+from projects import path, revision
+from shop import SHOP, ActionRun, Shop
+from upgrade import upgrade_on_sqlite
+
+FIX = "alembic-heads-bot/merge-heads/main"
+PULLS = f"/repos/{SHOP}/pulls"
+
+
+def merge_pr(shop: Shop, number: int, branch: str) -> str:
+    """Land pull request `number` as the merge button does; the tip before."""
+    before = shop.fake.branch_sha(SHOP, "main")
+    shop.src.checkout("main")
+    shop.src.merge(branch, f"Merge pull request #{number} from octo/{branch}")
+    shop.push()
+    shop.fake.close_pr(SHOP, number, merged=True)
+    return before
+
+
+def land(shop: Shop, files: dict[str, str | None], subject: str) -> str:
+    before = shop.fake.branch_sha(SHOP, "main")
+    shop.src.checkout("main")
+    shop.src.write(files)
+    shop.src.commit(subject)
+    shop.push()
+    return before
+
+
+def pushed(shop: Shop, before: str) -> ActionRun:
+    return shop.run(shop.fake.event_push(SHOP, "refs/heads/main", before=before))
+
+
+def fix_pulls(shop: Shop) -> list[int]:
+    return [p.number for p in shop.fake.open_pulls(SHOP, head=FIX)]
+
+
+def git(shop: Shop, *args: str) -> str:
+    return shop.fake.repo(SHOP).bare.text(*args)
+
+
+def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
+    shop: Shop, tmp_path: Path
+) -> None:
+    shop.branch("orders", {path("c"): revision("c", "b")})
+    shop.branch("users", {path("d"): revision("d", "b")})
+    orders = shop.fake.open_pr(SHOP, head="orders").number
+    users = shop.fake.open_pr(SHOP, head="users").number
+
+    # The first lands: main has one head; the re-check turns the other red. No fix yet.
+    first = pushed(shop, merge_pr(shop, orders, "orders"))
+    assert first.code == 0, first.log
+    assert fix_pulls(shop) == []
+
+    # The second lands right after, its check still green: main has two heads.
+    broken = pushed(shop, merge_pr(shop, users, "users"))
+    tip = shop.fake.branch_sha(SHOP, "main")
+    assert broken.code == 1, broken.log
+    assert broken.errors()[0] == "alembic-heads-bot: main (%s) has 2 Alembic heads: c, d" % tip[:12]
+    [check] = shop.fake.check_runs(SHOP, tip)
+    assert (check.conclusion, check.output["title"]) == (
+        "failure",
+        "main has 2 Alembic heads: c, d",
+    )
+    server = shop.fake.server_url
+    culprits = check.output["summary"]
+    c_commit = git(shop, "rev-parse", "main^1")  # the merge of #orders
+    assert f"- `c` came with [`{c_commit[:12]}`]({server}/{SHOP}/commit/{c_commit}) in " \
+        f"[#{orders}]({server}/{SHOP}/pull/{orders})" in culprits
+    assert f"- `d` came with [`{tip[:12]}`]({server}/{SHOP}/commit/{tip}) in " \
+        f"[#{users}]({server}/{SHOP}/pull/{users})" in culprits
+
+    [number] = fix_pulls(shop)
+    fix = shop.fake.pull(SHOP, number)
+    assert (fix.base_ref, fix.author, fix.title) == ("main", ACTIONS_LOGIN, check.output["title"])
+    assert "```mermaid" in fix.body and f"[#{users}]({server}/{SHOP}/pull/{users})" in fix.body
+    # One commit on the tip, adding only the merge migration; real Alembic then sees one head
+    # and upgrades an empty SQLite database through both branches.
+    assert git(shop, "rev-parse", f"{fix.head_sha}^1") == tip
+    [added] = git(shop, "diff", "--name-only", tip, fix.head_sha).split()
+    assert added.startswith("migrations/versions/") and "merge_heads_c_d" in added
+    [merge] = upgrade_on_sqlite(shop, fix.head_sha, tmp_path)
+    assert added.endswith(f"/{merge}_merge_heads_c_d.py")
+    assert broken.writes == [
+        ("POST", f"/repos/{SHOP}/check-runs"),
+        ("POST", f"/repos/{SHOP}/git/blobs"),
+        ("POST", f"/repos/{SHOP}/git/trees"),
+        ("POST", f"/repos/{SHOP}/git/commits"),
+        ("POST", f"/repos/{SHOP}/git/refs"),
+        ("POST", PULLS),
+    ]
+
+    # The same event again (a re-run, an overlapping run): it finds its fix on this tip.
+    again = pushed(shop, git(shop, "rev-parse", "main^1"))
+    assert again.code == 1, again.log
+    assert again.writes == []
+    assert fix_pulls(shop) == [number] and shop.fake.pull(SHOP, number).head_sha == fix.head_sha
+
+    # Main moves on and stays broken: the same pull request, its branch on the new tip.
+    old_fix = fix.head_sha
+    moved = pushed(shop, land(shop, {path("e"): revision("e", "d")}, "Add e (#9)"))
+    tip = shop.fake.branch_sha(SHOP, "main")
+    assert moved.code == 1, moved.log
+    assert fix_pulls(shop) == [number]
+    fix = shop.fake.pull(SHOP, number)
+    assert fix.head_sha != old_fix and git(shop, "rev-parse", f"{fix.head_sha}^1") == tip
+    assert fix.title == "main has 2 Alembic heads: c, e"
+    assert ("PATCH", f"/repos/{SHOP}/git/refs/heads/{FIX}") in moved.writes
+    assert ("PATCH", f"{PULLS}/{number}") in moved.writes
+    assert ("POST", PULLS) not in moved.writes
+
+    # Nightly on a broken main: it fails, naming the heads, and asks GitHub nothing.
+    nightly = shop.run(shop.fake.event_schedule(SHOP))
+    assert nightly.code == 1, nightly.log
+    assert nightly.api == []
+    assert f"main ({tip[:12]}) has 2 Alembic heads: c, e" in nightly.errors()[0]
+
+    # Someone joins the heads by hand: the fix pull request is closed, saying why.
+    joined = pushed(
+        shop, land(shop, {path("m"): revision("m", ("c", "e"))}, "Merge heads by hand")
+    )
+    assert joined.code == 0, joined.log
+    assert fix_pulls(shop) == []
+    assert shop.fake.pull(SHOP, number).state == "closed"
+    [closing] = [c.body for c in shop.fake.comments(SHOP, number)]
+    assert "has one head per environment again" in closing
+    assert joined.writes[-2:] == [
+        ("POST", f"/repos/{SHOP}/issues/{number}/comments"),
+        ("PATCH", f"{PULLS}/{number}"),
+    ]
+
+    healthy = shop.run(shop.fake.event_schedule(SHOP))
+    assert (healthy.code, healthy.api) == (0, [])
+    assert "has one head per environment" in healthy.log
