@@ -8,6 +8,7 @@ back, a re-run, another push while still broken, the heads joined by hand, the n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fakegithub import ACTIONS_LOGIN
@@ -16,7 +17,6 @@ from shop import SHOP, ActionRun, Shop
 from upgrade import upgrade_on_sqlite
 
 FIX = "alembic-heads-bot/merge-heads/main"
-PULLS = f"/repos/{SHOP}/pulls"
 
 
 def merge_pr(shop: Shop, number: int, branch: str) -> str:
@@ -40,6 +40,23 @@ def land(shop: Shop, files: dict[str, str | None], subject: str) -> str:
 
 def pushed(shop: Shop, before: str) -> ActionRun:
     return shop.run(shop.fake.event_push(SHOP, "refs/heads/main", before=before))
+
+
+def requests(run: ActionRun) -> list[str]:
+    """The run's API requests, shas left out, the repository's prefix too."""
+    prefix = f"/repos/{SHOP}"
+    return [f"{m} {re.sub('[0-9a-f]{40}', 'SHA', p.removeprefix(prefix))}" for m, p in run.api]
+
+
+# The fix commit on the tip: its file, its tree on the tip's, the commit on the tip.
+FIX_COMMIT = [
+    "POST /git/blobs",
+    "GET /git/trees/SHA",
+    "POST /git/trees",
+    "GET /git/commits/SHA",
+    "POST /git/commits",
+]
+RECHECK = ["GET /pulls"]  # the re-check of the open pull requests into main (app.recheck)
 
 
 def fix_pulls(shop: Shop) -> list[int]:
@@ -67,7 +84,8 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     broken = pushed(shop, merge_pr(shop, users, "users"))
     tip = shop.fake.branch_sha(SHOP, "main")
     assert broken.code == 1, broken.log
-    assert broken.errors()[0] == "alembic-heads-bot: main (%s) has 2 Alembic heads: c, d" % tip[:12]
+    heads = f"alembic-heads-bot: main ({tip[:12]}) has 2 Alembic heads: c, d"
+    assert broken.errors()[0] == heads
     [check] = shop.fake.check_runs(SHOP, tip)
     assert (check.conclusion, check.output["title"]) == (
         "failure",
@@ -76,10 +94,14 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     server = shop.fake.server_url
     culprits = check.output["summary"]
     c_commit = git(shop, "rev-parse", "main^1")  # the merge of #orders
-    assert f"- `c` came with [`{c_commit[:12]}`]({server}/{SHOP}/commit/{c_commit}) in " \
+    assert (
+        f"- `c` came with [`{c_commit[:12]}`]({server}/{SHOP}/commit/{c_commit}) in "
         f"[#{orders}]({server}/{SHOP}/pull/{orders})" in culprits
-    assert f"- `d` came with [`{tip[:12]}`]({server}/{SHOP}/commit/{tip}) in " \
+    )
+    assert (
+        f"- `d` came with [`{tip[:12]}`]({server}/{SHOP}/commit/{tip}) in "
         f"[#{users}]({server}/{SHOP}/pull/{users})" in culprits
+    )
 
     [number] = fix_pulls(shop)
     fix = shop.fake.pull(SHOP, number)
@@ -92,19 +114,19 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     assert added.startswith("migrations/versions/") and "merge_heads_c_d" in added
     [merge] = upgrade_on_sqlite(shop, fix.head_sha, tmp_path)
     assert added.endswith(f"/{merge}_merge_heads_c_d.py")
-    assert broken.writes == [
-        ("POST", f"/repos/{SHOP}/check-runs"),
-        ("POST", f"/repos/{SHOP}/git/blobs"),
-        ("POST", f"/repos/{SHOP}/git/trees"),
-        ("POST", f"/repos/{SHOP}/git/commits"),
-        ("POST", f"/repos/{SHOP}/git/refs"),
-        ("POST", PULLS),
+    assert requests(broken) == [
+        "POST /check-runs",
+        "GET /pulls",  # head=octo:alembic-heads-bot/merge-heads/main: none open yet
+        *FIX_COMMIT,
+        "POST /git/refs",
+        "POST /pulls",
+        *RECHECK,
     ]
 
     # The same event again (a re-run, an overlapping run): it finds its fix on this tip.
     again = pushed(shop, git(shop, "rev-parse", "main^1"))
     assert again.code == 1, again.log
-    assert again.writes == []
+    assert requests(again) == ["GET /pulls", *RECHECK]
     assert fix_pulls(shop) == [number] and shop.fake.pull(SHOP, number).head_sha == fix.head_sha
 
     # Main moves on and stays broken: the same pull request, its branch on the new tip.
@@ -116,9 +138,14 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     fix = shop.fake.pull(SHOP, number)
     assert fix.head_sha != old_fix and git(shop, "rev-parse", f"{fix.head_sha}^1") == tip
     assert fix.title == "main has 2 Alembic heads: c, e"
-    assert ("PATCH", f"/repos/{SHOP}/git/refs/heads/{FIX}") in moved.writes
-    assert ("PATCH", f"{PULLS}/{number}") in moved.writes
-    assert ("POST", PULLS) not in moved.writes
+    assert requests(moved) == [
+        "GET /pulls",
+        *FIX_COMMIT,
+        f"GET /git/ref/heads/{FIX}",
+        f"PATCH /git/refs/heads/{FIX}",  # forced: the bot's own branch, and only it
+        f"PATCH /pulls/{number}",  # the title and body name the new heads
+        *RECHECK,
+    ]
 
     # Nightly on a broken main: it fails, naming the heads, and asks GitHub nothing.
     nightly = shop.run(shop.fake.event_schedule(SHOP))
@@ -127,17 +154,17 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     assert f"main ({tip[:12]}) has 2 Alembic heads: c, e" in nightly.errors()[0]
 
     # Someone joins the heads by hand: the fix pull request is closed, saying why.
-    joined = pushed(
-        shop, land(shop, {path("m"): revision("m", ("c", "e"))}, "Merge heads by hand")
-    )
+    joined = pushed(shop, land(shop, {path("m"): revision("m", ("c", "e"))}, "Merge heads by hand"))
     assert joined.code == 0, joined.log
     assert fix_pulls(shop) == []
     assert shop.fake.pull(SHOP, number).state == "closed"
     [closing] = [c.body for c in shop.fake.comments(SHOP, number)]
     assert "has one head per environment again" in closing
-    assert joined.writes[-2:] == [
-        ("POST", f"/repos/{SHOP}/issues/{number}/comments"),
-        ("PATCH", f"{PULLS}/{number}"),
+    assert requests(joined) == [
+        "GET /pulls",
+        f"POST /issues/{number}/comments",
+        f"PATCH /pulls/{number}",
+        *RECHECK,
     ]
 
     healthy = shop.run(shop.fake.event_schedule(SHOP))
