@@ -170,3 +170,69 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     healthy = shop.run(shop.fake.event_schedule(SHOP))
     assert (healthy.code, healthy.api) == (0, [])
     assert "has one head per environment" in healthy.log
+
+
+# --- collision forecast ----------------------------------------------------------------------
+
+
+def test_two_pull_requests_on_the_same_parent_are_told_of_each_other_until_one_closes(
+    shop: Shop,
+) -> None:
+    shop.branch("orders", {path("c"): revision("c", "b")})
+    shop.branch("users", {path("d"): revision("d", "b")})
+    shop.branch("docs", {"README.md": "# shop\n"})
+    orders = shop.fake.open_pr(SHOP, head="orders").number
+    users = shop.fake.open_pr(SHOP, head="users").number
+    shop.fake.open_pr(SHOP, head="docs")
+    server = shop.fake.server_url
+
+    def forecast(number: int) -> str:
+        [body] = [c.body for c in shop.fake.comments(SHOP, number) if c.author == ACTIONS_LOGIN]
+        _, _, section = body.partition("<!-- alembic-heads-bot:forecast -->\n")
+        return section
+
+    def told(other: int) -> str:
+        return (
+            f"- [#{other}]({server}/{SHOP}/pull/{other}) also builds on `b`: whichever merges "
+            "second will need `/merge-heads` (or `alembic merge -m 'merge heads c, d' c d`)."
+        )
+
+    run = shop.run(shop.fake.event_pull_request(SHOP, orders))
+    assert run.code == 0, run.log
+    assert told(users) in forecast(orders)
+    assert told(orders) in forecast(users)  # opened there: it had no comment yet
+    assert requests(run) == [
+        "GET /pulls",  # the open pull requests into main: one request per 100
+        "POST /check-runs",
+        f"GET /issues/{orders}/comments",
+        f"POST /issues/{orders}/comments",
+        f"GET /issues/{users}/comments",
+        f"POST /issues/{users}/comments",
+    ]
+
+    # The other one's own run: its comment gets its report; #orders' forecast is unchanged.
+    run = shop.run(shop.fake.event_pull_request(SHOP, users))
+    assert run.code == 0, run.log
+    assert told(orders) in forecast(users)
+    assert "Alembic migrations" in shop.fake.comments(SHOP, users)[0].body
+    assert requests(run) == [
+        "GET /pulls",
+        "POST /check-runs",
+        f"GET /issues/{users}/comments",
+        f"PATCH /issues/comments/{shop.fake.comments(SHOP, users)[0].id}",
+        f"GET /issues/{orders}/comments",
+        "GET /user",  # whose comment it is (a GITHUB_TOKEN may not ask: 403, so the app's)
+        # unchanged: no write
+    ]
+
+    # #orders is closed; the nightly run refreshes the forecasts: #users' goes away.
+    shop.fake.close_pr(SHOP, orders)
+    nightly = shop.run(shop.fake.event_schedule(SHOP))
+    assert nightly.code == 0, nightly.log
+    assert forecast(users) == ""
+    assert requests(nightly) == [
+        "GET /pulls",
+        f"GET /issues/{users}/comments",
+        "GET /user",
+        f"PATCH /issues/comments/{shop.fake.comments(SHOP, users)[0].id}",
+    ]

@@ -37,7 +37,7 @@ from alembic_heads_bot.adapters.github.pulls import (
 )
 from alembic_heads_bot.adapters.github.statuses import set_check_run, set_commit_status
 from alembic_heads_bot.adapters.runner import append_summary
-from alembic_heads_bot.app import recheck
+from alembic_heads_bot.app import forecast, recheck
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
     EXIT_FAILED,
@@ -86,7 +86,8 @@ def handle_push(ctx: ActionContext) -> int:
 
 
 def handle_schedule(ctx: ActionContext) -> int:
-    """`schedule` and `workflow_dispatch`: judge the default branch alone."""
+    """`schedule` and `workflow_dispatch`: judge the default branch alone, and refresh the
+    collision forecasts of the open pull requests into it."""
     branch = _default_branch(ctx)
     if branch is None:
         ctx.log.error("alembic-heads-bot: the event names no default branch to judge")
@@ -97,15 +98,16 @@ def handle_schedule(ctx: ActionContext) -> int:
     verdict = _judge(ctx, TIP_REF)
     heads = broken_heads(verdict)
     tip = ctx.git.rev_parse(TIP_REF)
+    refreshed = forecast.refresh(ctx, branch, TIP_REF)
     if not heads:
         ctx.log.emit(f"alembic-heads-bot: {branch} ({tip[:12]}) has one head per environment")
-        return EXIT_OK
+        return EXIT_OK if refreshed else EXIT_ERROR
     line = f"{branch} ({tip[:12]}) has {head_count(heads)} Alembic heads: {heads_line(heads)}"
     ctx.log.error(f"alembic-heads-bot: {line}; join them with a merge migration")
     arrivals = _culprits(ctx, verdict, heads)
     output = base_check_output(branch, verdict, arrivals, ctx.repository_url, _linker(ctx, tip))
     _summary(ctx, output.summary)
-    return EXIT_FAILED
+    return EXIT_FAILED if refreshed else EXIT_ERROR
 
 
 # --- the push ------------------------------------------------------------------------------
