@@ -99,6 +99,7 @@ _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
 _TAG_NAMES = {
     _STR: "a string",
     "tag:yaml.org,2002:int": "an integer",
@@ -314,6 +315,10 @@ class _Reader:
     def fix_base(self, node: yaml.Node) -> FixBase:
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in FIX_BASE:
             return next(choice for choice in FIX_BASE if choice == node.value)
+        # YAML 1.1 reads a bare `off` (or `false`, `no`) as a boolean: what the user means.
+        bare = isinstance(node, yaml.ScalarNode) and node.tag == _BOOL
+        if bare and str(node.value).lower() in ("off", "false", "no"):
+            return "off"
         self.error(node, f"fix-base must be one of {', '.join(FIX_BASE)}, not {_describe(node)}")
         return "pull-request"
 
