@@ -237,3 +237,50 @@ def test_two_pull_requests_on_the_same_parent_are_told_of_each_other_until_one_c
         "GET /user",
         f"PATCH /issues/comments/{shop.fake.comments(SHOP, users)[0].id}",
     ]
+
+
+# --- overlapping runs, fix-base ------------------------------------------------------------
+
+
+def break_main(shop: Shop, config: str | None = None) -> str:
+    """c and d both on b, landed in one push; the tip before it."""
+    files = {path("c"): revision("c", "b")}
+    if config is not None:
+        files[".github/alembic-heads.yml"] = config
+    before = land(shop, files, "Add c (#1)")
+    land(shop, {path("d"): revision("d", "b")}, "Add d (#2)")
+    return before
+
+
+def test_a_run_racing_another_never_opens_a_second_fix_pull_request(shop: Shop) -> None:
+    before = break_main(shop)
+
+    def other_run_opens_it() -> None:  # between this run's look and its create
+        shop.fake.open_pr(SHOP, head=FIX, author=ACTIONS_LOGIN, title="opened by the other run")
+
+    shop.fake.before_next("POST", f"/repos/{SHOP}/pulls", other_run_opens_it)
+    run = pushed(shop, before)
+    assert run.code == 1, run.log
+    assert len(run.errors()) == 1  # the heads, nothing failed
+    [number] = fix_pulls(shop)
+    assert shop.fake.pull(SHOP, number).title == "main has 2 Alembic heads: c, d"
+    assert requests(run)[-4:] == [
+        "POST /pulls",  # 422: a pull request from the branch exists already
+        "GET /pulls",  # found: the other run's
+        f"PATCH /pulls/{number}",  # this run's title and body
+        *RECHECK,
+    ]
+
+
+def test_comment_only_sets_the_failing_check_with_the_command_and_opens_nothing(
+    shop: Shop,
+) -> None:
+    before = break_main(shop, "fix-base: comment-only\n")
+    run = pushed(shop, before)
+    assert run.code == 1, run.log
+    [check] = shop.fake.check_runs(SHOP, shop.fake.branch_sha(SHOP, "main"))
+    assert check.conclusion == "failure"
+    assert "    alembic merge -m 'merge heads c, d' c d" in check.output["summary"]
+    assert "[#2](" in check.output["summary"]  # d came with the squash of #2
+    assert fix_pulls(shop) == []
+    assert requests(run) == ["POST /check-runs", *RECHECK]
