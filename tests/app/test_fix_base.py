@@ -110,6 +110,8 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     # One commit on the tip, adding only the merge migration; real Alembic then sees one head
     # and upgrades an empty SQLite database through both branches.
     assert git(shop, "rev-parse", f"{fix.head_sha}^1") == tip
+    [fix_check] = shop.fake.check_runs(SHOP, fix.head_sha)
+    assert (fix_check.name, fix_check.conclusion) == ("alembic-heads", "success")
     [added] = git(shop, "diff", "--name-only", tip, fix.head_sha).split()
     assert added.startswith("migrations/versions/") and "merge_heads_c_d" in added
     [merge] = upgrade_on_sqlite(shop, fix.head_sha, tmp_path)
@@ -119,6 +121,7 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
         "GET /pulls",  # head=octo:alembic-heads-bot/merge-heads/main: none open yet
         *FIX_COMMIT,
         "POST /git/refs",
+        "POST /check-runs",  # the fix commit's own, green: no workflow runs on it
         "POST /pulls",
         *RECHECK,
     ]
@@ -143,6 +146,7 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
         *FIX_COMMIT,
         f"GET /git/ref/heads/{FIX}",
         f"PATCH /git/refs/heads/{FIX}",  # forced: the bot's own branch, and only it
+        "POST /check-runs",
         f"PATCH /pulls/{number}",  # the title and body name the new heads
         *RECHECK,
     ]

@@ -66,7 +66,8 @@ from alembic_heads_bot.engine.fix.base_branch import (
 from alembic_heads_bot.engine.fix.plan import FileChange, FixRefused, FixRequest, plan_fix
 from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.recheck import Arrival, Push, pull_number, read_push
-from alembic_heads_bot.engine.report.verdict import Linker
+from alembic_heads_bot.engine.report.check_run import check_output
+from alembic_heads_bot.engine.report.verdict import Linker, Sides
 from alembic_heads_bot.engine.scan import ParseCache
 
 TIP_REF = "refs/alembic-heads/fix-base/tip"
@@ -271,6 +272,7 @@ def _fix_pull(
             message = commit_message(branch, broken_heads(verdict), files)
             sha = push_fix_branch(ctx.git, writer, name, tip, changes, message, exists)
             ctx.log.emit(f"alembic-heads-bot: branch {name} set to {sha[:12]}: {', '.join(files)}")
+            _check_fix(ctx, session, branch, name, sha)
         heads = broken_heads(verdict)
         body = fix_pull_body(
             branch, verdict, arrivals, ctx.repository_url, files, tip, _linker(ctx, tip)
@@ -287,6 +289,22 @@ def _fix_pull(
     except ApiFailure as failure:
         return [str(failure)]
     return []
+
+
+def _check_fix(ctx: ActionContext, session: Session, branch: str, name: str, sha: str) -> None:
+    """The fix commit's own check run, judged from the commit itself: pushed with the
+    workflow's token it starts no workflow, and a required check would keep the fix pull
+    request waiting forever. (With `fix-token` the workflows run and set it.)"""
+    settings = ctx.settings
+    if settings.status != "check-run" or settings.fix_token:
+        return
+    ctx.git.fetch((f"+refs/heads/{name}:{FIX_REF}",), f"refs/heads/{name}", _depth(ctx))
+    verdict = _judge(ctx, FIX_REF)
+    code = EXIT_OK if verdict.ok else EXIT_FAILED
+    output = check_output(
+        verdict, Sides(base=branch, head=name), code, _linker(ctx, sha), ctx.run_url
+    )
+    set_check_run(session.repo, settings.status_name, sha, output, ctx.run_url)
 
 
 def _plan(ctx: ActionContext, verdict: Verdict, branch: str) -> list[FileChange]:
