@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from alembic_heads_bot.adapters.git import GitError, GitTree, open_repo
+from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, read
 from alembic_heads_bot.adapters.github.forecast import sync_forecast
 from alembic_heads_bot.app.context import (
@@ -151,10 +151,7 @@ def _fetch_heads(ctx: ActionContext, numbers: Sequence[int]) -> None:
     git = ctx.git
     depth = ("--depth=1",) if git.is_shallow() else ()  # their trees are all it reads
     refspecs = [f"+refs/pull/{n}/head:{FORECAST_REFS}{n}" for n in numbers]
-    try:
-        git.fetch(refspecs, f"the heads of {len(numbers)} open pull requests", depth)
-    except GitError as error:
-        raise CannotJudge(str(error)) from error
+    git.fetch(refspecs, f"the heads of {len(numbers)} open pull requests", depth)
 
 
 def _update(ctx: ActionContext, found: _Forecast, numbers: Sequence[int]) -> bool:

@@ -16,12 +16,7 @@ from collections.abc import Mapping, Sequence
 from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.recheck import Arrival
 from alembic_heads_bot.engine.report.check_run import OUTPUT_LIMIT, CheckOutput
-from alembic_heads_bot.engine.report.escape import (
-    cut,
-    inline_code,
-    markdown_link,
-    shell_command,
-)
+from alembic_heads_bot.engine.report.escape import cut, inline_code, markdown_link
 from alembic_heads_bot.engine.report.verdict import Linker, Sides, alembic_merge, markdown_report
 
 FIX_BRANCH_PREFIX = "alembic-heads-bot/merge-heads/"
@@ -167,13 +162,4 @@ def closing_comment(branch: str, tip: str, repository_url: str) -> str:
     return (
         f"{inline_code(branch)} has one head per environment again at {tip_link}: the heads "
         "were joined another way, so this fix is no longer needed. Closing it."
-    )
-
-
-def merge_command(verdict: Verdict) -> str:
-    """The shell commands that join the heads, one a line (for the job log)."""
-    return "\n".join(
-        shell_command(["alembic", "merge", *e.merge_plan.heads])
-        for e in verdict.environments
-        if e.merge_plan
     )
