@@ -140,9 +140,10 @@ def fix_pull_body(
             "other, or a change reached the branch without the check.",
             culprits_markdown(branch, arrivals, repository_url),
             f"This pull request adds {added}: the merge migration `alembic merge` would write, "
-            f"rendered from {inline_code(branch)}'s own `script.py.mako`. Merging it leaves "
-            "one head. The bot updates it while the branch stays broken and closes it when "
-            "the heads are joined another way.",
+            f"rendered from {inline_code(branch)}'s own `script.py.mako` and configuration "
+            "(Alembic's generic template where it has none). Merging it leaves one head. The "
+            "bot updates it while the branch stays broken and closes it when the heads are "
+            "joined another way.",
             _report(verdict, branch, link),
             FIX_MARKER,
         ]
