@@ -263,12 +263,17 @@ def test_a_run_racing_another_never_opens_a_second_fix_pull_request(shop: Shop) 
         shop.fake.open_pr(SHOP, head=FIX, author=ACTIONS_LOGIN, title="opened by the other run")
 
     shop.fake.before_next("POST", f"/repos/{SHOP}/pulls", other_run_opens_it)
+    # The branch is created but the answer is lost: the retry finds it there, sends nothing.
+    shop.fake.fail_next("POST", f"/repos/{SHOP}/git/refs", status=502, after=True)
     run = pushed(shop, before)
     assert run.code == 1, run.log
     assert len(run.errors()) == 1  # the heads, nothing failed
     [number] = fix_pulls(shop)
     assert shop.fake.pull(SHOP, number).title == "main has 2 Alembic heads: c, d"
-    assert requests(run)[-4:] == [
+    assert requests(run)[-7:] == [
+        "POST /git/refs",  # 502, though the branch was made
+        f"GET /git/ref/heads/{FIX}",  # the retry looks first: there, at the fix; not resent
+        "POST /check-runs",
         "POST /pulls",  # 422: a pull request from the branch exists already
         "GET /pulls",  # found: the other run's
         f"PATCH /pulls/{number}",  # this run's title and body
