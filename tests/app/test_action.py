@@ -290,9 +290,9 @@ def test_bad_inputs_and_unknown_events_exit_2(tmp_path: Path) -> None:
     result = run(project.environ("pull_request", payload, status="sometimes"))
     assert (result.code, result.commands[-1][0]) == (2, "error")
     assert "input status: 'sometimes' is not one of check-run, commit-status, none" in result.log
-    result = run(project.environ("workflow_dispatch", {}))
+    result = run(project.environ("release", {}))  # workflow_dispatch has a meaning now
     assert result.code == 2
-    assert "unsupported event 'workflow_dispatch'" in result.commands[-1][2]
+    assert "unsupported event 'release'" in result.commands[-1][2]
     result = run(project.environ("pull_request", payload, working_directory="nowhere"))
     assert result.code == 2 and "input working-directory: 'nowhere'" in result.log
 

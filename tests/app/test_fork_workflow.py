@@ -63,15 +63,23 @@ def pull_request_trigger(workflow: dict[Any, Any]) -> str:
     return event
 
 
-def pull_request_job(workflow: dict[Any, Any]) -> dict[str, Any]:
-    """The job a pull-request event runs (the others are for comments)."""
-    [job] = [j for j in workflow["jobs"].values() if "== 'issue_comment'" not in j.get("if", "")]
+def pull_request_job(workflow: dict[Any, Any], event: str) -> dict[str, Any]:
+    """The job `event` runs. The jobs' conditions name the events they take (`== 'push'`) or
+    the one they leave out (`!= 'issue_comment'`)."""
+
+    def takes(job: dict[str, Any]) -> bool:
+        condition = job.get("if", "")
+        return f"== '{event}'" in condition or (
+            "!= 'issue_comment'" in condition and event != "issue_comment"
+        )
+
+    [job] = [job for job in workflow["jobs"].values() if takes(job)]
     return job
 
 
 def run_job(shop: Shop, workflow: dict[str, Any], event_name: str, number: int) -> ActionRun | None:
     """Each step of the pull request's job; the bot's run, if the job has the bot."""
-    job = pull_request_job(workflow)
+    job = pull_request_job(workflow, event_name)
     event = shop.fake.event_pull_request(SHOP, number, target=event_name == "pull_request_target")
     fork_token = event_name == "pull_request"  # a fork gets a read-only token there
     token = shop.fake.make_token(read_only=fork_token, permissions=job.get("permissions"))

@@ -29,7 +29,7 @@ from versiondb import with_version_rows
 # --- pull requests ---------------------------------------------------------------------------
 
 
-def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_two_requests(
+def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_three_requests(
     shop: Shop,
 ) -> None:
     head = shop.branch("feature", {path("c"): revision("c", "b")})
@@ -41,6 +41,7 @@ def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_two_requests(
     assert check.details_url == f"{shop.fake.server_url}/{SHOP}/actions/runs/4242"
     assert shop.fake.comments(SHOP, number) == []
     assert run.api == [
+        ("GET", f"/repos/{SHOP}/pulls"),  # the collision forecast: it adds a migration
         ("POST", f"/repos/{SHOP}/check-runs"),
         ("GET", f"/repos/{SHOP}/issues/1/comments"),
     ]
@@ -69,7 +70,7 @@ def test_the_classic_second_head_fails_with_one_comment_a_diagram_and_annotation
     assert "| after the merge | `c`, `d` |" in body
     assert "alembic merge -m 'merge heads c, d' c d" in body
     assert run.outputs["new-heads"] == '["d"]'
-    assert len(run.api) == 3  # the check run, the comment list, the comment
+    assert len(run.api) == 4  # the open pull requests, the check run, the comments, the comment
 
 
 def test_a_push_that_fixes_it_edits_the_same_comment_to_resolved(shop: Shop) -> None:

@@ -58,13 +58,18 @@ def main() -> int:
     """The container's entry point (`alembic-heads-bot action`)."""
     # The GitHub side is imported here, not at the top: the CLI's other commands never pay
     # for PyGithub.
+    from alembic_heads_bot.app.fix_base import handle_push, handle_schedule
+    from alembic_heads_bot.app.forecast import with_forecast
     from alembic_heads_bot.app.merge_heads import handle_comment, publish_and_fix
     from alembic_heads_bot.app.publish import publish_failure
-    from alembic_heads_bot.app.recheck import handle_push
 
     routes = {"issue_comment": handle_comment, "push": handle_push}
+    routes |= {"schedule": handle_schedule, "workflow_dispatch": handle_schedule}
     return run_action(
-        os.environ, publish=publish_and_fix, handlers=routes, report_failure=publish_failure
+        os.environ,
+        publish=with_forecast(publish_and_fix),
+        handlers=routes,
+        report_failure=publish_failure,
     )
 
 

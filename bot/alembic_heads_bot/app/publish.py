@@ -28,6 +28,7 @@ from alembic_heads_bot.adapters.github.statuses import (
 )
 from alembic_heads_bot.adapters.github.sticky import CommentOutcome, sync_comment
 from alembic_heads_bot.app.context import HEAD_REF, ActionContext, ActionResult
+from alembic_heads_bot.engine.forecast import with_forecast
 from alembic_heads_bot.engine.merge_command import COMMAND
 from alembic_heads_bot.engine.report.check_run import (
     DESCRIPTION_LIMIT,
@@ -103,7 +104,7 @@ def report(session: Session, result: ActionResult, number: int | None) -> list[s
                 number,
                 settings.status_name,
                 lambda previous: _body(ctx, result, previous),
-                open_new=worth_a_comment(result.verdict, settings.comment),
+                open_new=worth_a_comment(result.verdict, settings.comment) or bool(result.forecast),
                 identity=session.identity,
             )
             _say_comment(ctx, done)
@@ -206,7 +207,7 @@ def _fetched_head(ctx: ActionContext) -> str | None:
 
 
 def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str:
-    return comment_body(
+    report = comment_body(
         result.verdict,
         result.sides,
         status_name=ctx.settings.status_name,
@@ -215,6 +216,7 @@ def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str
         command=COMMAND,
         full_report=ctx.run_url,
     )
+    return with_forecast(report, result.forecast)  # its own section (app.forecast)
 
 
 def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:
