@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fakegithub import ACTIONS_LOGIN
 from projects import path, revision
-from shop import SHOP, ActionRun, Shop
+from shop import SHOP, ActionRun, Shop, own_comments
 from upgrade import upgrade_on_sqlite
 
 FIX = "alembic-heads-bot/merge-heads/main"
@@ -293,3 +293,42 @@ def test_comment_only_sets_the_failing_check_with_the_command_and_opens_nothing(
     assert "[#2](" in check.output["summary"]  # d came with the squash of #2
     assert fix_pulls(shop) == []
     assert requests(run) == ["POST /check-runs", *RECHECK]
+
+
+# --- the forecast follows pull requests as they close, merge and get re-checked ------------
+
+
+def forecast_of(shop: Shop, number: int) -> str:
+    """The forecast section of the bot's comment on `number` ("" for none)."""
+    [body] = own_comments(shop, number)
+    return body.partition("<!-- alembic-heads-bot:forecast -->\n")[2]
+
+
+def test_closing_a_pull_request_takes_it_out_of_the_forecasts_that_named_it(shop: Shop) -> None:
+    shop.branch("orders", {path("c"): revision("c", "b")})
+    shop.branch("users", {path("d"): revision("d", "b")})
+    orders = shop.fake.open_pr(SHOP, head="orders").number
+    users = shop.fake.open_pr(SHOP, head="users")
+    assert shop.run(shop.fake.event_pull_request(SHOP, orders, target=True)).code == 0
+    assert f"[#{users.number}](" in forecast_of(shop, orders)
+    users_comment = own_comments(shop, users.number)
+
+    shop.fake.close_pr(SHOP, users.number)
+    closed = shop.run(shop.fake.event_pull_request(SHOP, users.number, "closed", target=True))
+    assert closed.code == 0, closed.log
+    assert forecast_of(shop, orders) == ""  # #users is gone from #orders' comment
+    assert own_comments(shop, users.number) == users_comment  # the closed one is left alone
+    assert shop.fake.check_runs(SHOP, users.head_sha) == []  # and not judged
+    assert f"#{orders}: collision forecast updated" in closed.log
+    assert requests(closed) == [
+        f"GET /issues/{users.number}/comments",  # whom its own forecast named: #orders
+        "GET /user",
+        "GET /pulls",  # still open into main: #orders
+        f"GET /issues/{orders}/comments",
+        f"PATCH /issues/comments/{shop.fake.comments(SHOP, orders)[0].id}",
+    ]
+
+    # Closed again (a re-run): its comment still names #orders, whose forecast is right now.
+    again = shop.run(shop.fake.event_pull_request(SHOP, users.number, "closed", target=True))
+    assert again.code == 0, again.log
+    assert [m for m, _ in again.api] == ["GET"] * 4

@@ -9,6 +9,8 @@ The routing table is the only place that knows which module handles which event:
 `pull_request`, `pull_request_target` and `merge_group` are judged (app.pull_request) and
 published (app.publish, with the opt-in auto-fix of app.merge_heads); `issue_comment` is the
 `/merge-heads` command (app.merge_heads); `push` re-checks open pull requests (app.recheck).
+A pull request `closed` is routed as "<event>.closed" (app.forecast mends the forecasts that
+named it); without that route it is a notice.
 
 Every failure becomes one `::error::` line and exit code 2, never a traceback; when the event
 has a target, its head still gets a failing status saying why (`report_failure`), so that a
@@ -52,6 +54,7 @@ TOKEN_INPUTS = ("github-token", "fix-token")
 FailureReporter = Callable[[ActionContext, str], bool]
 
 JUDGED_EVENTS = ("pull_request", "pull_request_target", "merge_group")
+CLOSED_EVENTS = ("pull_request", "pull_request_target")  # routed as "<event>.closed"
 
 
 def main() -> int:
@@ -59,11 +62,12 @@ def main() -> int:
     # The GitHub side is imported here, not at the top: the CLI's other commands never pay
     # for PyGithub.
     from alembic_heads_bot.app.fix_base import handle_push, handle_schedule
-    from alembic_heads_bot.app.forecast import with_forecast
+    from alembic_heads_bot.app.forecast import handle_closed, with_forecast
     from alembic_heads_bot.app.merge_heads import handle_comment, publish_and_fix
     from alembic_heads_bot.app.publish import publish_failure
 
     routes = {"issue_comment": handle_comment, "push": handle_push}
+    routes |= {f"{event}.closed": handle_closed for event in CLOSED_EVENTS}
     routes |= {"schedule": handle_schedule, "workflow_dispatch": handle_schedule}
     return run_action(
         os.environ,
@@ -100,9 +104,10 @@ def run_action(
         if ctx.skip is not None:
             log.notice(ctx.skip)
             return EXIT_OK
-        handler = routes.get(ctx.event_name)
+        route = _route(ctx)
+        handler = routes.get(route)
         if handler is None:
-            log.notice(f"alembic-heads-bot: {ctx.event_name} events are not handled here")
+            log.notice(f"alembic-heads-bot: {route} events are not handled here")
             return EXIT_OK
         return handler(ctx)
     except CannotJudge as exc:
@@ -118,6 +123,12 @@ def run_action(
         if report_failure is not None:
             _report(ctx, reason, report_failure, secrets)
     return EXIT_ERROR
+
+
+def _route(ctx: ActionContext) -> str:
+    """The routing key: the event's name, "<event>.closed" for a pull request closed."""
+    closed = ctx.event_name in CLOSED_EVENTS and ctx.payload.get("action") == "closed"
+    return f"{ctx.event_name}.closed" if closed else ctx.event_name
 
 
 def _report(

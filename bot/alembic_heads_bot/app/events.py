@@ -102,6 +102,8 @@ def read_event(environ: Mapping[str, str]) -> Mapping[str, Any]:
 
 def _pull_request(event: str, payload: Mapping[str, Any]) -> Decision:
     action = _field(payload, event, str, "action")
+    if action == "closed":  # not judged: the forecasts that named it are mended (app.forecast)
+        return None
     changes = payload.get("changes")
     base_changed = isinstance(changes, dict) and "base" in changes
     if action not in PULL_REQUEST_ACTIONS or (action == "edited" and not base_changed):

@@ -8,6 +8,11 @@ request's comment gets its own forecast section replaced, only where it changed.
 
 `refresh` (for `schedule` and `workflow_dispatch`) does the same for every open pull request
 into a branch, so a forecast naming a pull request closed since goes away by the next day.
+
+`handle_closed` (a pull request closed or merged) does it at once, for the open pull requests
+that the closed one's own forecast named (forecasts name each other): the closed pull request
+is not judged and gets no check. A merged one's push re-checks the branch (`app.recheck`);
+this run only mends the forecasts.
 """
 
 from __future__ import annotations
@@ -17,13 +22,17 @@ from dataclasses import dataclass, replace
 
 from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, read
-from alembic_heads_bot.adapters.github.forecast import sync_forecast
+from alembic_heads_bot.adapters.github.forecast import own_forecast, sync_forecast
 from alembic_heads_bot.app.context import (
     BASE_REF,
+    EXIT_ERROR,
+    EXIT_OK,
     HEAD_REF,
     ActionContext,
+    ActionError,
     ActionResult,
     Publisher,
+    dig,
 )
 from alembic_heads_bot.app.publish import Session, open_session, say_failures
 from alembic_heads_bot.engine.errors import CannotJudge
@@ -32,6 +41,7 @@ from alembic_heads_bot.engine.forecast import (
     Graphs,
     forecast,
     forecast_section,
+    named_in,
     side_of,
 )
 from alembic_heads_bot.engine.merge_command import COMMAND
@@ -39,6 +49,7 @@ from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.scan import ParseCache
 
 FORECAST_REFS = "refs/alembic-heads/forecast/"
+CLOSED_BASE_REF = "refs/alembic-heads/forecast-base"
 _PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
 
@@ -92,6 +103,59 @@ def refresh(ctx: ActionContext, branch: str, base_ref: str) -> bool:
     except (ApiFailure, CannotJudge) as exc:
         return say_failures(ctx, [f"no collision forecast: {exc}"])
     return _update(ctx, found, sorted(found.collisions))
+
+
+def handle_closed(ctx: ActionContext) -> int:
+    """A pull request closed (or merged): the forecasts that named it, recomputed without it
+    and replaced where they changed; the step's exit code (2 when something failed)."""
+    number, branch = dig(ctx.payload, "pull_request", "number"), _base_branch(ctx)
+    if not isinstance(number, int) or isinstance(number, bool):
+        raise ActionError(f"the {ctx.event_name} event payload has no pull_request.number")
+    if ctx.settings.comment == "never" or (ctx.event_name == "pull_request" and ctx.is_fork):
+        ctx.log.notice(f"alembic-heads-bot: #{number} closed: no comment to mend (comment: never "
+                       "or a fork's read-only token)")  # fmt: skip
+        return EXIT_OK
+    session = open_session(ctx)
+    if session is None:
+        return EXIT_ERROR
+    try:
+        found = _closed(ctx, session, branch, number)
+    except (ApiFailure, CannotJudge) as exc:
+        say_failures(ctx, [f"no collision forecast: {exc}"])
+        return EXIT_ERROR
+    if found is None:
+        return EXIT_OK
+    return EXIT_OK if _update(ctx, *found) else EXIT_ERROR
+
+
+def _base_branch(ctx: ActionContext) -> str:
+    branch = dig(ctx.payload, "pull_request", "base", "ref")
+    if not isinstance(branch, str) or not branch:
+        raise ActionError(f"the {ctx.event_name} event payload has no pull_request.base.ref")
+    return branch
+
+
+def _closed(
+    ctx: ActionContext, session: Session, branch: str, number: int
+) -> tuple[_Forecast, list[int]] | None:
+    """The forecast without pull request `number`, and the open pull requests to mend: those
+    its own comment names (all of them when it named only some). None: nothing to mend."""
+    issue = session.repo.get_issue(number)
+    named = named_in(own_forecast(issue, number, ctx.settings.status_name, session.identity))
+    if named == ():
+        ctx.log.emit(f"alembic-heads-bot: #{number} closed; its forecast named no other: done")
+        return None
+    numbers = [n for n in _open_pulls(session, branch) if n != number]
+    mend = [n for n in numbers if named is None or n in named]
+    if not mend:
+        ctx.log.emit(f"alembic-heads-bot: #{number} closed; none it named is still open: done")
+        return None
+    ctx.git.mark_safe(ctx.workspace, ctx.repository)
+    ctx.git.check_branch_name(branch)
+    tip = f"+refs/heads/{branch}:{CLOSED_BASE_REF}"
+    depth = ("--depth=1",) if ctx.git.is_shallow() else ()
+    ctx.git.fetch((tip,), f"refs/heads/{branch}", depth)
+    return _compute(ctx, session, branch, CLOSED_BASE_REF, numbers, {}), mend
 
 
 def _applies(ctx: ActionContext, result: ActionResult) -> bool:

@@ -12,6 +12,7 @@ pull request's comment (`with_forecast`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from alembic_heads_bot.engine.report.escape import inline_code, markdown_link, s
 
 FORECAST_MARKER = "<!-- alembic-heads-bot:forecast -->"
 MAX_LISTED = 10  # collisions named in one comment; the rest are counted
+_NAMED = re.compile(r"^- .*?\[#([0-9]+)\]\(", re.MULTILINE)  # a line of the section (_line)
+_MORE = re.compile(r"^- and [0-9]+ more$", re.MULTILINE)
 
 Graphs = Mapping[str, Graph]  # environment name -> its graph
 
@@ -149,3 +152,11 @@ def forecast_of(body: str) -> str:
     """The forecast section a comment body holds ("" for none)."""
     _, marker, rest = body.partition(FORECAST_MARKER)
     return marker + rest if marker else ""
+
+
+def named_in(section: str) -> tuple[int, ...] | None:
+    """The pull requests a forecast section names, in its order; None when it names only the
+    first MAX_LISTED of more (the rest are unknown)."""
+    if _MORE.search(section):
+        return None
+    return tuple(dict.fromkeys(int(n) for n in _NAMED.findall(section)))

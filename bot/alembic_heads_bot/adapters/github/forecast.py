@@ -15,7 +15,7 @@ from github.IssueComment import IssueComment
 
 from alembic_heads_bot.adapters.github.client import read, write
 from alembic_heads_bot.adapters.github.identity import Identity
-from alembic_heads_bot.engine.forecast import with_forecast
+from alembic_heads_bot.engine.forecast import forecast_of, with_forecast
 from alembic_heads_bot.engine.report.comment import is_sticky, marker
 
 _PERMISSION = "pull-requests"
@@ -41,6 +41,12 @@ def sync_forecast(
         return "unchanged"
     write(f"update the comment on #{number}", lambda: mine.edit(body), _PERMISSION)
     return "updated"
+
+
+def own_forecast(issue: Issue, number: int, status_name: str, identity: Identity) -> str:
+    """The forecast section of the bot's own comment on pull request `number` ("" for none)."""
+    mine = _own(issue, number, status_name, identity)
+    return forecast_of(mine.body or "") if mine is not None else ""
 
 
 def _own(issue: Issue, number: int, status_name: str, identity: Identity) -> IssueComment | None:
