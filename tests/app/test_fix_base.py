@@ -332,3 +332,46 @@ def test_closing_a_pull_request_takes_it_out_of_the_forecasts_that_named_it(shop
     again = shop.run(shop.fake.event_pull_request(SHOP, users.number, "closed", target=True))
     assert again.code == 0, again.log
     assert [m for m, _ in again.api] == ["GET"] * 4
+
+
+def test_the_recheck_after_a_merge_keeps_the_forecast_of_the_comments_it_rewrites(
+    shop: Shop,
+) -> None:
+    shop.branch("orders", {path("c"): revision("c", "b")})
+    shop.branch("users", {path("d"): revision("d", "b")})
+    shop.branch("billing", {path("e"): revision("e", "b")})
+    orders, users, billing = (
+        shop.fake.open_pr(SHOP, head=h).number for h in ("orders", "users", "billing")
+    )
+    assert shop.run(shop.fake.event_pull_request(SHOP, users, target=True)).code == 0
+    assert all(f"[#{n}](" in forecast_of(shop, users) for n in (orders, billing))
+
+    # #orders lands: the re-check turns #users and #billing red and rewrites their comments,
+    # each with its forecast recomputed: #orders is no longer in it, the other still is.
+    push = pushed(shop, merge_pr(shop, orders, "orders"))
+    assert push.code == 0, push.log
+    report, _, section = own_comments(shop, users)[0].partition("<!-- alembic-heads-bot:forecast")
+    assert "state=fail" in report
+    assert f"[#{billing}](" in section and f"[#{orders}](" not in section
+    assert f"[#{users}](" in forecast_of(shop, billing)
+    assert requests(push) == [
+        *RECHECK,
+        "POST /check-runs",
+        f"GET /issues/{users}/comments",
+        f"PATCH /issues/comments/{shop.fake.comments(SHOP, users)[0].id}",
+        "POST /check-runs",
+        f"GET /issues/{billing}/comments",
+        f"PATCH /issues/comments/{shop.fake.comments(SHOP, billing)[0].id}",
+    ]
+
+    # The merge's `closed` event: #orders named both, whose forecasts are right already. No
+    # check, no re-check (the push did that), nothing written.
+    closed = shop.run(shop.fake.event_pull_request(SHOP, orders, "closed", target=True))
+    assert closed.code == 0, closed.log
+    assert requests(closed) == [
+        f"GET /issues/{orders}/comments",
+        "GET /user",
+        "GET /pulls",
+        f"GET /issues/{users}/comments",
+        f"GET /issues/{billing}/comments",
+    ]

@@ -11,8 +11,9 @@ into a branch, so a forecast naming a pull request closed since goes away by the
 
 `handle_closed` (a pull request closed or merged) does it at once, for the open pull requests
 that the closed one's own forecast named (forecasts name each other): the closed pull request
-is not judged and gets no check. A merged one's push re-checks the branch (`app.recheck`);
-this run only mends the forecasts.
+is not judged and gets no check. A merged one's push re-checks the branch (`app.recheck`,
+whose rewritten comments get their forecast recomputed, `Sections`); this run only mends the
+forecasts.
 """
 
 from __future__ import annotations
@@ -61,9 +62,47 @@ class _Forecast:
     collisions: Mapping[int, tuple[Collision, ...]]
 
     def section(self, ctx: ActionContext, number: int) -> str:
-        hits = self.collisions.get(number, ())
-        several = len(self.base) > 1
-        return forecast_section(hits, self.branch, ctx.repository_url, COMMAND, several)
+        return _section(ctx, self.branch, self.base, self.collisions.get(number, ()))
+
+
+def _section(ctx: ActionContext, branch: str, base: Graphs, hits: Sequence[Collision]) -> str:
+    return forecast_section(hits, branch, ctx.repository_url, COMMAND, len(base) > 1)
+
+
+class Sections:
+    """The forecast sections of pull requests whose heads a run fetched already (the re-check's
+    `refs`, against the tip at `base_ref`): computed once, on first use, with no request and no
+    fetch. Recomputed rather than copied from the comment being rewritten: after a push the
+    copy may name a pull request that just merged, and a `closed` run mending the comment at
+    the same time would be undone by it."""
+
+    def __init__(
+        self,
+        ctx: ActionContext,
+        branch: str,
+        base_ref: str,
+        refs: Mapping[int, str],
+        cache: ParseCache,
+    ) -> None:
+        self._ctx, self._branch, self._base_ref, self._refs = ctx, branch, base_ref, refs
+        self._cache = cache
+        self._found: tuple[Graphs, Mapping[int, tuple[Collision, ...]]] | None = None
+
+    def __call__(self, number: int) -> str:
+        """Pull request `number`'s section ("" with `comment: never`, or when the heads cannot
+        be read: said as a warning, and the comment then goes without one)."""
+        if self._ctx.settings.comment == "never":
+            return ""
+        if self._found is None:
+            try:
+                self._found = _read(self._ctx, self._base_ref, self._refs, self._cache)
+            except CannotJudge as exc:
+                self._ctx.log.annotate(
+                    "warning", f"alembic-heads-bot: no collision forecast: {exc}"
+                )
+                self._found = ({}, {})
+        base, collisions = self._found
+        return _section(self._ctx, self._branch, base, collisions.get(number, ()))
 
 
 def with_forecast(publish: Publisher) -> Publisher:
@@ -146,7 +185,7 @@ def _closed(
         ctx.log.emit(f"alembic-heads-bot: #{number} closed; its forecast named no other: done")
         return None
     numbers = [n for n in _open_pulls(session, branch) if n != number]
-    mend = [n for n in numbers if named is None or n in named]
+    mend = sorted(n for n in numbers if named is None or n in named)
     if not mend:
         ctx.log.emit(f"alembic-heads-bot: #{number} closed; none it named is still open: done")
         return None
@@ -188,7 +227,13 @@ def _compute(
     refs = {**fetched, **{n: f"{FORECAST_REFS}{n}" for n in numbers}}
     if numbers:
         _fetch_heads(ctx, numbers)
-    cache = ParseCache()
+    return _Forecast(session, branch, *_read(ctx, base_ref, refs, ParseCache()))
+
+
+def _read(
+    ctx: ActionContext, base_ref: str, refs: Mapping[int, str], cache: ParseCache
+) -> tuple[Graphs, dict[int, tuple[Collision, ...]]]:
+    """The base's graphs and every pull request's collisions, each head read at `refs`."""
     with open_repo(ctx.repository) as repo:
         base_tree = GitTree(repo, base_ref)
         base = _graphs(ctx, base_tree, base_tree, cache)
@@ -196,7 +241,7 @@ def _compute(
             side_of(n, base, _graphs(ctx, GitTree(repo, ref), base_tree, cache))
             for n, ref in sorted(refs.items())
         ]
-    return _Forecast(session, branch, base, forecast(base, sides))
+    return base, forecast(base, sides)
 
 
 def _graphs(ctx: ActionContext, tree: GitTree, base: GitTree, cache: ParseCache) -> Graphs:

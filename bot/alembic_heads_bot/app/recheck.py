@@ -12,7 +12,9 @@ steps, each skipped as soon as nothing can change:
    merge base) touch migrations or config;
 4. judge each of those against the old tip and the new tip, and only where the verdict
    changed set the status on its head and update its sticky comment (`app.publish`).
-   A pull request that now collides is told which base commit brought the other head.
+   A pull request that now collides is told which base commit brought the other head; the
+   comment keeps its collision forecast, recomputed from the heads fetched in step 3
+   (`app.forecast.Sections`: no request).
 
 Pull requests whose verdict is unchanged cost no request at all. Exit code: 0, or 2 when
 GitHub refused a listing or a post (each refusal is one `::error::` line).
@@ -35,6 +37,7 @@ from alembic_heads_bot.app.context import (
     ActionResult,
     Target,
 )
+from alembic_heads_bot.app.forecast import Sections
 from alembic_heads_bot.app.publish import Session, open_session, report, say_failures
 from alembic_heads_bot.app.pull_request import analyse, result_for
 from alembic_heads_bot.engine.alembic_config import discover, load_config_file
@@ -206,14 +209,17 @@ def _recheck_all(run: _Run, numbers: Sequence[int]) -> list[str]:
     log, branch = run.ctx.log, run.push.branch
     failures: list[str] = []
     untouched, told = [], 0
+    touching = [n for n in sorted(numbers) if _touches_migrations(run, n)]
+    refs = {n: f"{PULL_REFS}{n}" for n in touching}
+    sections = Sections(run.ctx, branch, BASE_REF, refs, run.cache)
     for index, number in enumerate(sorted(numbers), start=1):
-        if not _touches_migrations(run, number):
+        if number not in touching:
             untouched.append(number)
             continue
         # One line per pull request: a re-check of hundreds takes tens of seconds, and a log
         # that stays silent that long looks stuck.
         log.emit(f"alembic-heads-bot: re-checking #{number} ({index} of {len(numbers)})")
-        done = _recheck(run, number)
+        done = _recheck(run, number, sections)
         told += done is not None
         failures += done or []
     if untouched:
@@ -235,7 +241,7 @@ def _touches_migrations(run: _Run, number: int) -> bool:
     return touches_migrations(run.ctx.git.changed_paths(fork, ref), run.layout)
 
 
-def _recheck(run: _Run, number: int) -> list[str] | None:
+def _recheck(run: _Run, number: int, sections: Sections) -> list[str] | None:
     """Judge one pull request against both tips; post when its verdict changed. The posting
     failures, or None when nothing was posted."""
     ctx, ref = run.ctx, f"{PULL_REFS}{number}"
@@ -248,7 +254,8 @@ def _recheck(run: _Run, number: int) -> list[str] | None:
         return None
     was = f"was {_state(old)}, " if old is not None else ""
     ctx.log.emit(f"alembic-heads-bot: #{number}: {was}now {_state(new)}")
-    return report(run.session, _result(run, new, number), number)
+    result = replace(_result(run, new, number), forecast=sections(number))
+    return report(run.session, result, number)
 
 
 def _judge(run: _Run, base: str, head: str, number: int, *, quiet: bool = False) -> Verdict | None:
