@@ -281,18 +281,34 @@ def test_a_run_racing_another_never_opens_a_second_fix_pull_request(shop: Shop) 
     ]
 
 
-def test_comment_only_sets_the_failing_check_with_the_command_and_opens_nothing(
+def test_comment_only_comments_on_the_pushed_commit_sets_the_check_and_opens_nothing(
     shop: Shop,
 ) -> None:
     before = break_main(shop, "fix-base: comment-only\n")
     run = pushed(shop, before)
     assert run.code == 1, run.log
-    [check] = shop.fake.check_runs(SHOP, shop.fake.branch_sha(SHOP, "main"))
+    tip = shop.fake.branch_sha(SHOP, "main")
+    [check] = shop.fake.check_runs(SHOP, tip)
     assert check.conclusion == "failure"
     assert "    alembic merge -m 'merge heads c, d' c d" in check.output["summary"]
     assert "[#2](" in check.output["summary"]  # d came with the squash of #2
     assert fix_pulls(shop) == []
-    assert requests(run) == ["POST /check-runs", *RECHECK]
+    # The comment the setting names: on the pushed commit, where its author is notified, with
+    # the heads, who brought them, the exact command and the diagram.
+    [comment] = shop.fake.commit_comments(SHOP, tip)
+    assert comment.author == ACTIONS_LOGIN
+    assert "**main has 2 Alembic heads: c, d**" in comment.body
+    assert "    alembic merge -m 'merge heads c, d' c d" in comment.body
+    assert "[#2](" in comment.body and "```mermaid" in comment.body
+    assert f"alembic-heads-bot: commented on {tip[:12]}: {shop.fake.server_url}/" in run.log
+    commented = ["GET /commits/SHA/comments", "POST /commits/SHA/comments"]
+    assert requests(run) == ["POST /check-runs", *commented, *RECHECK]
+
+    # A re-run finds its comment there: not a second one.
+    again = pushed(shop, before)
+    assert again.code == 1, again.log
+    assert len(shop.fake.commit_comments(SHOP, tip)) == 1
+    assert requests(again) == ["POST /check-runs", "GET /commits/SHA/comments", *RECHECK]
 
 
 # --- the forecast follows pull requests as they close, merge and get re-checked ------------

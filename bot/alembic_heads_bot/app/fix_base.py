@@ -12,6 +12,9 @@ asked of GitHub while the heads stay as they were. When the push left more unexp
    force-updates that branch (the bot's own, never another) and edits the pull request;
 3. when the heads are joined another way, the pull request is closed with a comment.
 
+With `fix-base: comment-only` step 2 is a comment on the pushed commit instead (the check's
+words: heads, culprits, the exact `alembic merge` command, the diagram), one per commit.
+
 Before opening a pull request the bot looks for the open one from its branch (GitHub allows
 one per head and base, and refuses a racing second with 422): never two. A re-run of the same
 event finds its branch already on the tip and changes nothing. Then the open pull requests
@@ -28,6 +31,7 @@ from github.Repository import Repository
 
 from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, connect
+from alembic_heads_bot.adapters.github.commit_comments import comment_on_commit
 from alembic_heads_bot.adapters.github.pulls import (
     close_pull,
     find_open_pull,
@@ -51,10 +55,12 @@ from alembic_heads_bot.engine.analysis import Verdict
 from alembic_heads_bot.engine.bot_config import BotConfig, load_bot_config
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.fix.base_branch import (
+    COMMIT_COMMENT_MARKER,
     Heads,
     base_check_output,
     broken_heads,
     closing_comment,
+    commit_comment_body,
     commit_message,
     fix_branch,
     fix_pull_body,
@@ -217,6 +223,8 @@ def _broken(
     if got_worse(heads, before) and not current:
         fix_name = name if fixing else None
         failures += _set_check(ctx, session, branch, verdict, arrivals, tip, fix_name)
+        if config.fix_base == "comment-only":
+            failures += _comment_on_tip(ctx, session, branch, verdict, arrivals, tip)
     if fixing:
         failures += _fix_pull(ctx, session, branch, verdict, arrivals, tip, exists, current)
     return EXIT_FAILED if say_failures(ctx, failures) else EXIT_ERROR
@@ -239,13 +247,40 @@ def _set_check(
     _summary(ctx, output.summary)
     try:
         if settings.status == "check-run":
-            set_check_run(session.repo, settings.status_name, tip, output, ctx.run_url)
+            done = set_check_run(session.repo, settings.status_name, tip, output, ctx.run_url)
+            session.identity.learn(done.login)  # whose comments are the bot's, for free
         elif settings.status == "commit-status":
-            set_commit_status(
+            done = set_commit_status(
                 session.repo, settings.status_name, tip, "failure", output.title[:140], ctx.run_url
             )
+            session.identity.learn(done.login)
     except ApiFailure as failure:
         return [str(failure)]
+    return []
+
+
+def _comment_on_tip(
+    ctx: ActionContext,
+    session: Session,
+    branch: str,
+    verdict: Verdict,
+    arrivals: Sequence[Arrival],
+    tip: str,
+) -> list[str]:
+    """`fix-base: comment-only`: the check's words as a comment on the pushed commit, where
+    its author is notified (one per commit; none with `comment: never`)."""
+    if ctx.settings.comment == "never":
+        return []
+    output = base_check_output(branch, verdict, arrivals, ctx.repository_url, _linker(ctx, tip))
+    body = commit_comment_body(output)
+    try:
+        done, url = comment_on_commit(
+            session.repo, tip, COMMIT_COMMENT_MARKER, body, session.identity
+        )
+    except ApiFailure as failure:
+        return [str(failure)]
+    said = "commented on" if done == "created" else "comment already on"
+    ctx.log.untrusted(f"alembic-heads-bot: {said} {tip[:12]}: {url}")
     return []
 
 

@@ -31,7 +31,7 @@ Every key is optional; an absent file means "discover environments, default poli
         version_table_schema: public
     fix-base: pull-request # when a watched branch itself gets several heads (a race, a
                            # direct push): pull-request (a fix pull request), comment-only
-                           # (a failing check naming the heads), off
+                           # (a failing check and a comment on the pushed commit), off
     fix-branches: [release-1.x]   # watched besides the default branch
 
 An entry needs `config`, `script_location` or both; with both, `script_location` overrides the

@@ -22,6 +22,7 @@ from .state import (
     SCOPES,
     CheckRun,
     Comment,
+    CommitComment,
     Issue,
     PullRequest,
     Repo,
@@ -355,6 +356,12 @@ class FakeGitHub:
         """The comments on an issue or pull request, oldest first."""
         with self.lock:
             return self.repo(full_name).issue_comments(number)
+
+    def commit_comments(self, full_name: str, sha: str) -> list[CommitComment]:
+        """The comments on commit `sha`, oldest first."""
+        with self.lock:
+            found = self.repo(full_name).commit_comments.values()
+            return sorted((c for c in found if c.sha == sha), key=lambda c: c.id)
 
     def check_runs(self, full_name: str, head_sha: str | None = None) -> list[CheckRun]:
         """The check runs of a repository (for one commit when given), oldest first."""

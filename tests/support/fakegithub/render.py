@@ -17,6 +17,7 @@ from .state import (
     ROLE_PERMISSION,
     CheckRun,
     Comment,
+    CommitComment,
     Issue,
     PullRequest,
     Reaction,
@@ -405,6 +406,26 @@ def comment(urls: Urls, repo: Repo, item: Comment, author: User, app: Json | Non
         "body": item.body,
         "reactions": _rollup(f"{api}/reactions", item.reactions),
         "performed_via_github_app": app,
+    }
+
+
+def commit_comment(urls: Urls, repo: Repo, item: CommitComment, author: User) -> Json:
+    """commit-comment (on the commit as a whole: no path, position or line)."""
+    return {
+        "url": f"{urls.repo_api(repo)}/comments/{item.id}",
+        "html_url": f"{urls.repo_html(repo)}/commit/{item.sha}#commitcomment-{item.id}",
+        "id": item.id,
+        "node_id": node_id("CommitComment", item.id),
+        "body": item.body,
+        "path": None,
+        "position": None,
+        "line": None,
+        "commit_id": item.sha,
+        "user": user(urls, author),
+        "created_at": item.created_at,
+        "updated_at": item.updated_at,
+        "author_association": author_association(repo, item.author),
+        "reactions": _rollup(f"{urls.repo_api(repo)}/comments/{item.id}/reactions", []),
     }
 
 

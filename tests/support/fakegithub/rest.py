@@ -16,6 +16,7 @@ from .bare import Person, TreeChange
 from .state import (
     CheckRun,
     Comment,
+    CommitComment,
     Issue,
     PullRequest,
     Reaction,
@@ -282,6 +283,37 @@ def delete_comment(call: Call) -> Reply:
     repo = call.repo(COMMENT_SCOPES, "write")
     del repo.comments[_comment(repo, call).id]
     return Reply(204)
+
+
+# -- commit comments --------------------------------------------------------------------------
+
+
+def _commented_commit(repo: Repo, call: Call) -> str:
+    sha = call.params["commit_sha"]
+    if repo.bare.object_type(sha) != "commit":
+        raise invalid(f"No commit found for SHA: {sha}", field_name="commit_sha")
+    return repo.bare.text("rev-parse", sha).strip()
+
+
+@handles("repos/list-comments-for-commit")
+def list_commit_comments(call: Call) -> Reply:
+    repo = call.repo("contents", "read")
+    sha = _commented_commit(repo, call)
+    found = [c for c in repo.commit_comments.values() if c.sha == sha]
+    urls, fake = call.fake.urls, call.fake
+    return call.paginate([render.commit_comment(urls, repo, c, fake.user(c.author)) for c in found])
+
+
+@handles("repos/create-commit-comment")
+def create_commit_comment(call: Call) -> Reply:
+    repo = call.repo("contents", "write")
+    sha = _commented_commit(repo, call)
+    assert call.token is not None  # writes need one (Call.repo)
+    author = call.fake.user(call.token.login)
+    comment = CommitComment(call.fake.next_id("comment"), sha, author.login, _comment_body(call))
+    repo.commit_comments[comment.id] = comment
+    body = render.commit_comment(call.fake.urls, repo, comment, author)
+    return Reply(201, body, {"Location": body["url"]})
 
 
 @handles("reactions/list-for-issue-comment")

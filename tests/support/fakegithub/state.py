@@ -77,6 +77,18 @@ class Comment:
 
 
 @dataclass
+class CommitComment:
+    """A comment on a commit (not on a line of it)."""
+
+    id: int
+    sha: str
+    author: str
+    body: str
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+
+
+@dataclass
 class Issue:
     """An issue; a pull request is one too (same number space, same comments)."""
 
@@ -146,6 +158,7 @@ class Repo:
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role
     issues: dict[int, Issue] = field(default_factory=dict)  # pull requests included
     comments: dict[int, Comment] = field(default_factory=dict)
+    commit_comments: dict[int, CommitComment] = field(default_factory=dict)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     verified_commits: set[str] = field(default_factory=set)

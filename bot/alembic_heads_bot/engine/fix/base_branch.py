@@ -22,6 +22,9 @@ from alembic_heads_bot.engine.report.verdict import Linker, Sides, alembic_merge
 FIX_BRANCH_PREFIX = "alembic-heads-bot/merge-heads/"
 # Marks the bot's own fix pull request body: the one it updates and closes.
 FIX_MARKER = "<!-- alembic-heads-bot:fix-base -->"
+# Marks the bot's comment on a pushed commit (`fix-base: comment-only`): one per commit.
+COMMIT_COMMENT_MARKER = "<!-- alembic-heads-bot:fix-base:comment -->"
+COMMENT_LIMIT = 65_536  # characters in a commit comment, GitHub's limit
 _TITLE_LIMIT = 255
 
 # Environment name -> its unexplained heads, only for environments with several.
@@ -117,6 +120,22 @@ def base_check_output(
         ]
     )
     return CheckOutput("failure", title(branch, heads), cut(summary, OUTPUT_LIMIT), ())
+
+
+def commit_comment_body(output: CheckOutput) -> str:
+    """`fix-base: comment-only`: the comment on the pushed commit, the failing check's words
+    (the heads, who brought them, the exact `alembic merge` command, the report and diagram),
+    and how to have the bot open the fix itself."""
+    body = "\n\n".join(
+        [
+            COMMIT_COMMENT_MARKER,
+            f"**{output.title}**",
+            output.summary,
+            "With `fix-base: pull-request` in `.github/alembic-heads.yml` the bot opens a pull "
+            "request holding the merge migration instead.",
+        ]
+    )
+    return cut(body, COMMENT_LIMIT)
 
 
 def fix_pull_body(
