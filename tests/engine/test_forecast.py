@@ -10,6 +10,7 @@ from alembic_heads_bot.engine.forecast import (
     forecast,
     forecast_of,
     forecast_section,
+    named_in,
     side_of,
     with_forecast,
 )
@@ -76,3 +77,12 @@ def test_a_comment_keeps_its_report_when_the_section_is_replaced_or_removed() ->
     assert with_forecast(body, section) == body
     assert with_forecast(body, "") == report and forecast_of(report) == ""
     assert with_forecast(report, "") == report
+
+
+def test_a_section_says_whom_it_names_unless_it_names_only_some() -> None:
+    hits = [Collision(n, "alembic.ini", ("b",), ()) for n in (12, 3, 12)]
+    envs = forecast_section(hits[:2], "main", "https://h/o/r", None, several_environments=True)
+    assert named_in(envs) == (12, 3)
+    assert named_in("") == ()
+    many = [Collision(n, "alembic.ini", ("b",), ()) for n in range(1, 13)]
+    assert named_in(forecast_section(many, "main", "https://h/o/r", None)) is None  # 2 unnamed
