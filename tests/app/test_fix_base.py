@@ -29,15 +29,6 @@ def merge_pr(shop: Shop, number: int, branch: str) -> str:
     return before
 
 
-def land(shop: Shop, files: dict[str, str | None], subject: str) -> str:
-    before = shop.fake.branch_sha(SHOP, "main")
-    shop.src.checkout("main")
-    shop.src.write(files)
-    shop.src.commit(subject)
-    shop.push()
-    return before
-
-
 def pushed(shop: Shop, before: str) -> ActionRun:
     return shop.run(shop.fake.event_push(SHOP, "refs/heads/main", before=before))
 
@@ -134,7 +125,7 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
 
     # Main moves on and stays broken: the same pull request, its branch on the new tip.
     old_fix = fix.head_sha
-    moved = pushed(shop, land(shop, {path("e"): revision("e", "d")}, "Add e (#9)"))
+    moved = pushed(shop, shop.land({path("e"): revision("e", "d")}, "Add e (#9)"))
     tip = shop.fake.branch_sha(SHOP, "main")
     assert moved.code == 1, moved.log
     assert fix_pulls(shop) == [number]
@@ -159,7 +150,7 @@ def test_a_broken_main_gets_one_fix_pull_request_kept_up_to_date_then_closed(
     assert f"main ({tip[:12]}) has 2 Alembic heads: c, e" in nightly.errors()[0]
 
     # Someone joins the heads by hand: the fix pull request is closed, saying why.
-    joined = pushed(shop, land(shop, {path("m"): revision("m", ("c", "e"))}, "Merge heads by hand"))
+    joined = pushed(shop, shop.land({path("m"): revision("m", ("c", "e"))}, "Merge heads by hand"))
     assert joined.code == 0, joined.log
     assert fix_pulls(shop) == []
     assert shop.fake.pull(SHOP, number).state == "closed"
@@ -251,8 +242,8 @@ def break_main(shop: Shop, config: str | None = None) -> str:
     files = {path("c"): revision("c", "b")}
     if config is not None:
         files[".github/alembic-heads.yml"] = config
-    before = land(shop, files, "Add c (#1)")
-    land(shop, {path("d"): revision("d", "b")}, "Add d (#2)")
+    before = shop.land(files, "Add c (#1)")
+    shop.land({path("d"): revision("d", "b")}, "Add d (#2)")
     return before
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from alembic_heads_bot.engine.analysis import _unexplained as unexplained_heads
+from alembic_heads_bot.engine.analysis import unexplained_heads
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.model import Revision
 from alembic_heads_bot.engine.report.escape import inline_code, markdown_link, shell_command
