@@ -8,6 +8,7 @@ a monorepo would cost more than the whole check.
 from __future__ import annotations
 
 import errno
+import io
 import os
 from collections.abc import KeysView
 from pathlib import Path
@@ -60,11 +61,12 @@ class DiskTree:
     def read(self, path: str) -> bytes:
         if self._is_link(path):
             raise OSError(errno.ELOOP, "is a symbolic link", path)
-        with open(self._full(path), "rb") as file:  # noqa: PTH123
+        # Unbuffered: a buffered read of max_bytes + 1 allocates that much for every file.
+        with open(self._full(path), "rb", buffering=0) as file:  # noqa: PTH123
             size = os.fstat(file.fileno()).st_size  # of the file opened: no race with a swap
             if size > self.max_bytes:
                 raise FileTooLarge(path, size, self.max_bytes)
-            data = file.read(self.max_bytes + 1)  # a file that grows meanwhile stays bounded
+            data = _read_up_to(file, self.max_bytes + 1, size + 1)
         if len(data) > self.max_bytes:
             raise FileTooLarge(path, len(data), self.max_bytes)
         return data
@@ -114,6 +116,21 @@ class DiskTree:
                 raise SourceError(f"cannot read directory {self.root}: {error.strerror}") from None
             self._unreadable.append(directory)
             return []
+
+
+def _read_up_to(file: io.RawIOBase, limit: int, expected: int) -> bytes:
+    """At most `limit` bytes, to the end of the file (which may grow or shrink meanwhile),
+    asking for `expected` bytes first."""
+    chunks: list[bytes] = []
+    total, want = 0, min(expected, limit)
+    while total < limit:
+        chunk = file.read(want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = min(max(want, 65536), limit - total)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _kind(entry: os.DirEntry[str]) -> Literal["link", "dir", "file", "other"]:

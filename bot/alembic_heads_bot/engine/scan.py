@@ -15,6 +15,7 @@ from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_co
 from alembic_heads_bot.engine.bot_config import BotConfig
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
+from alembic_heads_bot.engine.header import read_revision_header
 from alembic_heads_bot.engine.model import (
     Environment,
     ParsedFile,
@@ -89,11 +90,21 @@ class ParseCache:
             data = tree.read(path)
         except OSError as exc:
             return _unreadable(path, exc)
-        parsed = replace(parse_revision_file(data, path, compile_check=compile_check), oid=key[0])
+        parsed = _read(data, path, key[0], compile_check)
         self.entries[key] = parsed
         if compile_check:
             self.compiled.add(key)
         return parsed
+
+
+def _read(data: bytes, path: str, oid: str, compile_check: bool) -> ParsedFile:
+    """The file read from its header when that gives the full parse's record (`engine.header`),
+    else parsed whole; files a change adds or edits are always parsed whole and compiled, so
+    that a syntax error anywhere in them is found."""
+    read = None if compile_check else read_revision_header(data, path)
+    if read is None:
+        read = parse_revision_file(data, path, compile_check=compile_check)
+    return ParsedFile(read.path, read.revision, read.problems, oid)
 
 
 def encode_parsed(parsed: ParsedFile) -> EncodedFile:
