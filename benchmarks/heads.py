@@ -1,23 +1,24 @@
 """Time `alembic-heads-bot heads` against `alembic heads` on the same generated environments.
 
 Usage: python benchmarks/heads.py [--revisions 10000] [--small 500] [--runs 3]
+                                  [--size real|small] [--bot LABEL=BIN_DIR ...]
 
-Each figure is the best of --runs whole-process wall times (interpreter start included), with
-the bot's parse cache cold (a fresh cache directory each run) and, separately, warm.
+Each figure is the best of --runs whole-process wall times (interpreter start included), cold
+(no parse cache for the bot, no __pycache__ beside the revision files for Alembic: a CI
+container) and warm, with the worst run and the peak memory; see runs.py. Revision files are
+real-size by default (--size small: the old 0.6 KB ones). --bot measures other installations
+of the bot on the same trees, in turn (e.g. --bot old=/tmp/old/bin --bot new=/tmp/new/bin).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from runs import BIN, Figures, bots, measure
 
 REVISION = '''"""step {i}
 
@@ -147,25 +148,34 @@ def best_wall(command: list[str], cwd: Path, runs: int, env: dict[str, str]) -> 
     return best, out
 
 
-def measure(root: Path, runs: int, with_alembic: bool) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    cache = root / ".bench-cache"
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
-    bot = [str(BIN / "alembic-heads-bot"), "heads"]
-    cold = float("inf")
-    for _ in range(runs):
-        shutil.rmtree(cache, ignore_errors=True)
-        wall, bot_out = best_wall(bot, root, 1, env)
-        cold = min(cold, wall)
-    figures["bot cold"] = cold
-    figures["bot warm"], _ = best_wall(bot, root, runs, env)
-    if with_alembic:
-        figures["alembic"], alembic_out = best_wall(
-            [str(BIN / "alembic"), "heads"], root, runs, env
-        )
-        if alembic_out.split() != bot_out.split():
-            raise SystemExit(f"heads differ:\nalembic: {alembic_out}\nbot: {bot_out}")
-    return figures
+def compare(figures: dict[str, Figures], reference: str = "alembic") -> list[str]:
+    """One line per command; the bots' with Alembic's time divided by theirs."""
+    lines = []
+    width = max(len(name) for name in figures)
+    for name, figure in figures.items():
+        line = f"  {name:{width}}  {figure.line()}"
+        if name != reference and reference in figures:
+            ours, theirs = figure, figures[reference]
+            line += (
+                f"; {reference}/{name} cold {theirs.best() / ours.best():.1f}x, "
+                f"warm {theirs.best(warm=True) / ours.best(warm=True):.1f}x"
+            )
+        lines.append(line)
+    return lines
+
+
+def same_heads(figures: dict[str, Figures]) -> None:
+    expected = figures["alembic"].cold[0].out.split()
+    for name, figure in figures.items():
+        for done in (*figure.cold, *figure.warm):
+            if done.out.split() != expected:
+                raise SystemExit(f"{name} printed {done.out!r}, alembic {' '.join(expected)}")
+
+
+def tree_size(root: Path) -> str:
+    files = list((root / "migrations" / "versions").glob("*.py"))
+    total = sum(f.stat().st_size for f in files)
+    return f"{len(files)} files, {total / 1e6:.1f} MB, {total // len(files):,} bytes each"
 
 
 def main() -> None:
@@ -173,18 +183,25 @@ def main() -> None:
     parser.add_argument("--revisions", type=int, default=10_000)
     parser.add_argument("--small", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--size", choices=TEMPLATES, default="real")
+    parser.add_argument(
+        "--bot", action="append", default=[], metavar="LABEL=BIN_DIR",
+        help="an installation to measure (repeat to compare); this interpreter's by default",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="heads-bench-") as tmp:
         for count in (args.small, args.revisions):
             root = Path(tmp) / str(count)
-            build(root, count)
-            figures = measure(root, args.runs, with_alembic=True)
-            line = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in figures.items())
-            ratios = (
-                f"alembic/bot cold {figures['alembic'] / figures['bot cold']:.1f}x, "
-                f"warm {figures['alembic'] / figures['bot warm']:.1f}x"
-            )
-            print(f"{count} revisions: {line}; {ratios}")
+            build(root, count, TEMPLATES[args.size])
+            commands = {
+                label: ([str(directory / "alembic-heads-bot"), "heads"], root)
+                for label, directory in bots(args.bot).items()
+            }
+            commands["alembic"] = ([str(BIN / "alembic"), "heads"], root)
+            figures = measure(commands, args.runs, Path(tmp) / "cache")
+            same_heads(figures)
+            print(f"{count} revisions ({tree_size(root)}), best of {args.runs}:")
+            print("\n".join(compare(figures)))
 
 
 if __name__ == "__main__":

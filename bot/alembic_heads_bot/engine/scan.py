@@ -8,7 +8,7 @@ only the files that differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
@@ -25,7 +25,7 @@ from alembic_heads_bot.engine.model import (
     Severity,
 )
 from alembic_heads_bot.engine.parse import parse_revision_file
-from alembic_heads_bot.engine.tree import FileTooLarge, Tree
+from alembic_heads_bot.engine.tree import FileTooLarge, ReadsMany, Tree
 from alembic_heads_bot.engine.versions import list_revision_files
 
 
@@ -71,8 +71,28 @@ class ParseCache:
     stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
     # Entries read with `compile_check` (a stricter reading, so good for either kind of request).
     compiled: set[tuple[str, str]] = field(default_factory=set)
+    # Bytes a tree read ahead (`prefetch`), each taken by the parse that needs it.
+    pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+
+    def prefetch(self, tree: Tree, paths: Sequence[str], compile_checks: Sequence[bool]) -> None:
+        """Read ahead, in one go, the files of `paths` that `parse` will need (when the tree
+        reads many files for less than one at a time)."""
+        if not isinstance(tree, ReadsMany):
+            return
+        keys: dict[str, tuple[str, str]] = {}
+        for path, compile_check in zip(paths, compile_checks, strict=True):
+            try:
+                key = (tree.oid(path), path)
+            except OSError:
+                continue  # `parse` says why
+            known = key in self.entries or key in self.stored
+            if not known or (compile_check and key not in self.compiled):
+                keys[path] = key
+        if len(keys) > 1:
+            for path, data in tree.read_many(list(keys)).items():
+                self.pending[keys[path]] = data
 
     def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
         try:
@@ -86,8 +106,9 @@ class ParseCache:
             self.hits += 1
             return cached
         self.misses += 1
+        data = self.pending.pop(key, None)
         try:
-            data = tree.read(path)
+            data = tree.read(path) if data is None else data
         except OSError as exc:
             return _unreadable(path, exc)
         parsed = _read(data, path, key[0], compile_check)
@@ -166,9 +187,12 @@ def scan_environment(
     tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
 ) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    files = tuple(
-        cache.parse(tree, path, compile_check=_changed(tree, changed_from, path)) for path in paths
-    )
+    checks = [_changed(tree, changed_from, path) for path in paths]
+    files: list[ParsedFile] = []
+    for start in range(0, len(paths), _READ_AHEAD):
+        batch, compile = paths[start : start + _READ_AHEAD], checks[start : start + _READ_AHEAD]
+        cache.prefetch(tree, batch, compile)
+        files += (cache.parse(tree, p, compile_check=c) for p, c in zip(batch, compile))
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
@@ -176,7 +200,12 @@ def scan_environment(
         *(p for f in files for p in f.problems),
         *graph.problems,
     )
-    return EnvironmentScan(env, files, graph, problems)
+    return EnvironmentScan(env, tuple(files), graph, problems)
+
+
+# Files read ahead at once: enough that a git process per batch costs little, few enough
+# that their bytes take little memory.
+_READ_AHEAD = 2000
 
 
 def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]:
