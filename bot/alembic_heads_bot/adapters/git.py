@@ -408,7 +408,7 @@ class GitTree:
         return self._listing().keys()
 
     def link(self, path: str) -> str | None:
-        entry = self._entry(path)
+        entry = self._entry(path)  # asked of every file of the tree: kept short
         if entry.mode != _SYMLINK_MODE:
             return None
         if path not in self._links:
@@ -448,7 +448,8 @@ class GitTree:
         return _batch_blobs(out, wanted) if status == 0 else {}
 
     def _entry(self, path: str) -> TreeEntry:
-        entry = self._listing().get(path)
+        entries = self._entries if self._entries is not None else self._listing()
+        entry = entries.get(path)
         if entry is None:
             where = f"not in {self._what} {self.object_id[:12]}"
             raise FileNotFoundError(errno.ENOENT, where, path)

@@ -71,38 +71,69 @@ class ParseCache:
     stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
     # Entries read with `compile_check` (a stricter reading, so good for either kind of request).
     compiled: set[tuple[str, str]] = field(default_factory=set)
-    # Bytes a tree read ahead (`prefetch`), each taken by the parse that needs it.
+    # Bytes a tree read ahead (`parse_all`), each taken by the parse that needs it.
     pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
 
-    def prefetch(self, tree: Tree, paths: Sequence[str], compile_checks: Sequence[bool]) -> None:
-        """Read ahead, in one go, the files of `paths` that `parse` will need (when the tree
-        reads many files for less than one at a time)."""
-        if not isinstance(tree, ReadsMany):
-            return
-        keys: dict[str, tuple[str, str]] = {}
-        for path, compile_check in zip(paths, compile_checks, strict=True):
-            try:
-                key = (tree.oid(path), path)
-            except OSError:
-                continue  # `parse` says why
-            known = key in self.entries or key in self.stored
-            if not known or (compile_check and key not in self.compiled):
-                keys[path] = key
-        if len(keys) > 1:
-            for path, data in tree.read_many(list(keys)).items():
-                self.pending[keys[path]] = data
+    def parse_all(
+        self, tree: Tree, paths: Sequence[str], changed_from: Tree | None = None
+    ) -> list[ParsedFile]:
+        """`parse` of each path; a file whose bytes differ from `changed_from`'s (the base of a
+        change) is also compiled. Files not cached are read ahead, a batch at a time, when the
+        tree reads many files for less than one at a time."""
+        files: list[ParsedFile] = []
+        for start in range(0, len(paths), _READ_AHEAD):
+            requests: list[tuple[str, tuple[str, str] | OSError, bool]] = []
+            for path in paths[start : start + _READ_AHEAD]:
+                try:
+                    oid = tree.oid(path)
+                except OSError as exc:
+                    requests.append((path, exc, False))
+                    continue
+                requests.append((path, (oid, path), _changed(oid, changed_from, path)))
+            self._read_ahead(tree, requests)
+            for path, key, compile_check in requests:
+                if isinstance(key, OSError):
+                    files.append(_unreadable(path, key))
+                else:
+                    files.append(self._parse(tree, path, key, compile_check))
+        return files
 
     def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
         try:
             key = (tree.oid(path), path)
         except OSError as exc:
             return _unreadable(path, exc)
+        return self._parse(tree, path, key, compile_check)
+
+    def _read_ahead(
+        self, tree: Tree, requests: list[tuple[str, tuple[str, str] | OSError, bool]]
+    ) -> None:
+        if not isinstance(tree, ReadsMany):
+            return
+        keys = {
+            path: key
+            for path, key, compile_check in requests
+            if not isinstance(key, OSError) and self._cached(key, compile_check) is None
+        }
+        if len(keys) > 1:
+            for path, data in tree.read_many(list(keys)).items():
+                self.pending[keys[path]] = data
+
+    def _cached(self, key: tuple[str, str], compile_check: bool) -> ParsedFile | None:
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
             cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
         if cached is not None and (not compile_check or key in self.compiled):
+            return cached
+        return None
+
+    def _parse(
+        self, tree: Tree, path: str, key: tuple[str, str], compile_check: bool
+    ) -> ParsedFile:
+        cached = self._cached(key, compile_check)
+        if cached is not None:
             self.hits += 1
             return cached
         self.misses += 1
@@ -187,12 +218,7 @@ def scan_environment(
     tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
 ) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    checks = [_changed(tree, changed_from, path) for path in paths]
-    files: list[ParsedFile] = []
-    for start in range(0, len(paths), _READ_AHEAD):
-        batch, compile = paths[start : start + _READ_AHEAD], checks[start : start + _READ_AHEAD]
-        cache.prefetch(tree, batch, compile)
-        files += (cache.parse(tree, p, compile_check=c) for p, c in zip(batch, compile))
+    files = cache.parse_all(tree, paths, changed_from)
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
@@ -217,11 +243,11 @@ def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]
     return (chosen,)
 
 
-def _changed(tree: Tree, base: Tree | None, path: str) -> bool:
+def _changed(oid: str, base: Tree | None, path: str) -> bool:
     if base is None:
         return False
     try:
-        return base.oid(path) != tree.oid(path)
+        return base.oid(path) != oid
     except (OSError, LookupError):  # not in the base: added
         return True
 
