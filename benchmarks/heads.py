@@ -157,8 +157,10 @@ def compare(figures: dict[str, Figures], reference: str = "alembic") -> list[str
         if name != reference and reference in figures:
             ours, theirs = figure, figures[reference]
             line += (
-                f"; {reference}/{name} cold {theirs.best() / ours.best():.1f}x, "
-                f"warm {theirs.best(warm=True) / ours.best(warm=True):.1f}x"
+                f"; {reference}/{name} cold {theirs.best() / ours.best():.1f}x "
+                f"(cpu {theirs.best_cpu() / ours.best_cpu():.1f}x), "
+                f"warm {theirs.best(warm=True) / ours.best(warm=True):.1f}x "
+                f"(cpu {theirs.best_cpu(warm=True) / ours.best_cpu(warm=True):.1f}x)"
             )
         lines.append(line)
     return lines

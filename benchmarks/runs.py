@@ -24,6 +24,7 @@ BIN = Path(sys.executable).parent
 @dataclass(frozen=True)
 class Run:
     wall: float
+    cpu: float  # user + system, its children's included: steadier than wall on a busy machine
     peak_mb: float
     status: int
     out: str
@@ -39,7 +40,8 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    return Run(wall, usage.ru_maxrss / 1024, process.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss / 1024, process.returncode, text)
 
 
 @dataclass
@@ -52,10 +54,14 @@ class Figures:
     @staticmethod
     def spread(runs: list[Run]) -> str:
         walls = sorted(r.wall for r in runs)
-        return f"{walls[0]:.3f} s (worst {walls[-1]:.3f})"
+        cpu = min(r.cpu for r in runs)
+        return f"{walls[0]:.3f} s (worst {walls[-1]:.3f}, cpu {cpu:.3f})"
 
     def best(self, warm: bool = False) -> float:
         return min(r.wall for r in (self.warm if warm else self.cold))
+
+    def best_cpu(self, warm: bool = False) -> float:
+        return min(r.cpu for r in (self.warm if warm else self.cold))
 
     def peak(self) -> float:
         return max(r.peak_mb for r in (*self.cold, *self.warm))

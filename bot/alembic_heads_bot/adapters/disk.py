@@ -8,7 +8,6 @@ a monorepo would cost more than the whole check.
 from __future__ import annotations
 
 import errno
-import io
 import os
 from collections.abc import KeysView
 from pathlib import Path
@@ -61,12 +60,16 @@ class DiskTree:
     def read(self, path: str) -> bytes:
         if self._is_link(path):
             raise OSError(errno.ELOOP, "is a symbolic link", path)
-        # Unbuffered: a buffered read of max_bytes + 1 allocates that much for every file.
-        with open(self._full(path), "rb", buffering=0) as file:  # noqa: PTH123
-            size = os.fstat(file.fileno()).st_size  # of the file opened: no race with a swap
+        # A file descriptor, not a file object: a buffered read of max_bytes + 1 allocates that
+        # much for every file, and the objects cost more than the read.
+        fd = os.open(self._full(path), os.O_RDONLY | _O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size  # of the file opened: no race with a swap
             if size > self.max_bytes:
                 raise FileTooLarge(path, size, self.max_bytes)
-            data = _read_up_to(file, self.max_bytes + 1, size + 1)
+            data = _read_up_to(fd, self.max_bytes + 1, size + 1)
+        finally:
+            os.close(fd)
         if len(data) > self.max_bytes:
             raise FileTooLarge(path, len(data), self.max_bytes)
         return data
@@ -118,13 +121,16 @@ class DiskTree:
             return []
 
 
-def _read_up_to(file: io.RawIOBase, limit: int, expected: int) -> bytes:
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_up_to(fd: int, limit: int, expected: int) -> bytes:
     """At most `limit` bytes, to the end of the file (which may grow or shrink meanwhile),
     asking for `expected` bytes first."""
     chunks: list[bytes] = []
     total, want = 0, min(expected, limit)
     while total < limit:
-        chunk = file.read(want)
+        chunk = os.read(fd, want)
         if not chunk:
             break
         chunks.append(chunk)

@@ -184,7 +184,9 @@ def _read_lines(header: bytes, path: str) -> ParsedFile | None:
     lines = header[start:].split(b"\n")
     if lines.pop():
         return None  # no newline at the end of the file: Python reads it
-    reader = _Reader(path, find_globals=False, find_dynamic=False)
+    bindings: dict[str, _Binding] = {}
+    others: list[tuple[str, int]] = []  # other names assigned: `_Reader.near_misses`
+    preamble_done = False
     for number, text in enumerate(lines, header.count(b"\n", 0, start) + 1):
         kind = _KINDS[text] if text in _KINDS else _remember(text)
         if kind is None:
@@ -193,19 +195,26 @@ def _read_lines(header: bytes, path: str) -> ParsedFile | None:
         if what == "skip":
             continue
         if what == "future":
-            if reader.preamble_done:
+            if preamble_done:
                 return None  # a late future import is a compiler error: the full parse says so
             continue
-        reader.preamble_done = True
+        preamble_done = True
         if what == "bind":
-            reader.bindings[kind.name] = _Binding(number, kind.value)
+            bindings[kind.name] = _Binding(number, kind.value)
         elif what == "other":
-            reader.near_misses.append((kind.name, number))
-    return _quick_result(reader, doc) or reader.result(doc)
+            others.append((kind.name, number))
+    quick = None if others else _quick_result(bindings, path, doc)
+    if quick is not None:
+        return quick
+    reader = _Reader(path, find_globals=False, find_dynamic=False)
+    reader.bindings, reader.near_misses = bindings, others
+    return reader.result(doc)
 
 
 def _remember(text: bytes) -> _Kind:
     kind = _kind(text)
+    if kind is not None and kind.what == "bind" and kind.value is not None:
+        return kind  # a revision id: this file's own
     if len(_KINDS) >= 8192:
         _KINDS.clear()
     _KINDS[text] = kind
@@ -231,14 +240,12 @@ def _kind(text: bytes) -> _Kind:
     return _Line("other", name)
 
 
-def _quick_result(reader: _Reader, doc: str) -> ParsedFile | None:
+def _quick_result(bindings: dict[str, _Binding], path: str, doc: str) -> ParsedFile | None:
     """`_Reader.result` for the usual file (four literals, nothing to report), built directly;
     None for any other."""
-    bindings = reader.bindings
     revision = bindings.get("revision")
     if (
-        reader.near_misses
-        or revision is None
+        revision is None
         or "down_revision" not in bindings
         or not isinstance(revision.value, str)
         or not revision.value
@@ -259,12 +266,12 @@ def _quick_result(reader: _Reader, doc: str) -> ParsedFile | None:
         down_revision=values["down_revision"],
         branch_labels=values["branch_labels"],
         depends_on=values["depends_on"],
-        path=reader.path,
+        path=path,
         lines={name: binding.line for name, binding in bindings.items()},
         doc=doc,
         complete=True,
     )
-    return ParsedFile(reader.path, record, ())
+    return ParsedFile(path, record, ())
 
 
 def _import_kind(text: bytes) -> _Kind:
