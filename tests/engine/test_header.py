@@ -3,7 +3,8 @@ declines.
 
 The differential test runs both readings over every revision-like text in the tests and over
 generated files that put hostile shapes after (and in) the header. Set HEADER_DIFF_FILES for
-more generated files than the suite's few hundred (`benchmarks/header_diff.py` runs thousands).
+more generated files than the suite's few hundred; `benchmarks/header_diff.py` runs thousands,
+and every .py file under the directories it is given.
 """
 
 from __future__ import annotations
