@@ -268,9 +268,14 @@ def resolve(repo: git.Repo, rev: str) -> str:
     # A leading "-" would be read as an option by git.
     if not rev or rev.startswith("-"):
         raise UnknownRevision(f"invalid revision {rev!r}")
+    known = (repo.git_dir, rev)
+    if known in _COMMITS:
+        return rev
     status, out, err = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if status == 0:
-        return out.decode("ascii").strip()
+        sha = out.decode("ascii").strip()
+        _COMMITS.add((repo.git_dir, sha))
+        return sha
     where = repo.working_tree_dir or repo.git_dir
     if err:  # --quiet silences "unknown revision": what git still says is worth passing on
         raise GitError(f"cannot resolve revision {rev!r} in {where}: {last_line(err)}")
@@ -282,6 +287,11 @@ def resolve(repo: git.Repo, rev: str) -> str:
             "the same command again"
         )
     raise UnknownRevision(message)
+
+
+# (git dir, sha) of commits `resolve` found: a commit's sha names it for good, and a check
+# resolves the same few commits again and again (a git process each).
+_COMMITS: set[tuple[str, str]] = set()
 
 
 def is_shallow(repo: git.Repo) -> bool:
