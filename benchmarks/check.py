@@ -4,7 +4,8 @@ Usage: python benchmarks/check.py [--revisions 10000] [--small 500] [--runs 3]
                                   [--bot LABEL=BIN_DIR ...]
 
 Builds git repositories whose main branch holds --small and --revisions real-size revisions and
-a feature branch adding 3 on an older revision (so the merge has two heads), then prints the
+a feature branch adding 3 on an older revision while main gained one (so the merge has two
+heads, and base tip, merge base, head and merged tree all differ), then prints the
 whole-process wall time (best and worst of --runs) and peak memory of `check --base main`,
 cold (no parse cache) and warm, and for comparison of `alembic heads` on a checkout of the
 merged tree, cold (no __pycache__) and warm; see runs.py.
@@ -37,7 +38,8 @@ def git(repo: Path, *args: str) -> str:
 
 
 def make_repository(root: Path, count: int) -> str:
-    """main with `count` revisions; feature (checked out) adds three on revision count-10."""
+    """main with `count` revisions, then one more; feature (checked out), made before that
+    one, adds three on revision count-10."""
     build(root, count)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
@@ -54,6 +56,15 @@ def make_repository(root: Path, count: int) -> str:
         parent = rev
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "feature: three revisions")
+    # main moves on meanwhile, so that the four trees a check reads are four different ones
+    git(root, "checkout", "-q", "main")
+    head = sorted(versions.glob(f"*_step_{count - 1}.py"))[0].name[:12]
+    (versions / "beef00000000_main.py").write_text(
+        REAL_REVISION.format(i="m", rev="beef00000000", down=head)
+    )
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "main: one more revision")
+    git(root, "checkout", "-q", "feature")
     tree = git(root, "merge-tree", "--write-tree", "main", "feature").splitlines()[0]
     return tree
 
