@@ -268,13 +268,13 @@ def resolve(repo: git.Repo, rev: str) -> str:
     # A leading "-" would be read as an option by git.
     if not rev or rev.startswith("-"):
         raise UnknownRevision(f"invalid revision {rev!r}")
-    known = (repo.git_dir, rev)
-    if known in _COMMITS:
+    git_dir = os.fspath(repo.git_dir)
+    if (git_dir, rev) in _COMMITS:
         return rev
     status, out, err = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if status == 0:
         sha = out.decode("ascii").strip()
-        _COMMITS.add((repo.git_dir, sha))
+        _COMMITS.add((git_dir, sha))
         return sha
     where = repo.working_tree_dir or repo.git_dir
     if err:  # --quiet silences "unknown revision": what git still says is worth passing on
