@@ -7,8 +7,9 @@ import pytest
 # The `fake_github` fixture: a GitHub on loopback whose every answer is checked against
 # GitHub's published OpenAPI description. `postgres_url` and `postgres_database`: a real
 # PostgreSQL server on loopback, started once per session. `shop`: a small project on the
-# fake GitHub (tests/support/shop.py).
-pytest_plugins = ["fakegithub.plugin", "pgserver", "shop"]
+# fake GitHub (tests/support/shop.py). `mermaid_parser`: Mermaid's own parser, in one node
+# process per session (tests/support/mermaidparse.py).
+pytest_plugins = ["fakegithub.plugin", "pgserver", "shop", "mermaidparse"]
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,13 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
-import venv
 from pathlib import Path
 
 import yaml
 from action_run import TOKEN, stale_two_heads
+from alembic_heads_bot import __version__
 from alembic_heads_bot.adapters.runner import input_variable
 from alembic_heads_bot.app.context import COMMENT, FAIL_ON, STATUS
 from alembic_heads_bot.app.events import read_settings
@@ -23,6 +24,11 @@ from runner_model import RunnerModel, read_outputs
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 SCRIPTS = Path(sysconfig.get_path("scripts"))
+LOCKS = ("requirements-build.lock", "requirements.lock")
+# What .dockerignore keeps out of the build context, as shutil patterns.
+IGNORED = [
+    line.rstrip("/").removeprefix("**/") for line in (ROOT / ".dockerignore").read_text().split()
+]
 
 
 def tool(name: str) -> str:
@@ -36,24 +42,98 @@ def lint(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-# --- the image's install steps ---------------------------------------------------------------
+# --- the package and the image's install steps ----------------------------------------------
 
 
-def test_the_dockerfile_install_steps_give_a_working_entry_point(tmp_path: Path) -> None:
-    """Lock file, then the package without dependencies, as the Dockerfile does, from a copy
-    of what it COPYs; then the ENTRYPOINT on a comment event and on a pull request."""
+def dockerfile_builder() -> tuple[list[str], list[str]]:
+    """The builder stage of the Dockerfile: the sources its COPYs take from the repository,
+    and its RUN commands, each as the shell string the build runs."""
+    lines = (ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+    instructions = [line.split(None, 1) for line in lines if line and not line.startswith("#")]
+    stage = [i for i in instructions if i[0] in ("FROM", "COPY", "RUN")]
+    first, second = [n for n, i in enumerate(stage) if i[0] == "FROM"][:2]
+    assert stage[first][1].endswith(" AS builder")
+    builder = stage[first + 1 : second]
+    sources = [word for i in builder if i[0] == "COPY" for word in i[1].split()[:-1]]
+    return sources, [i[1] for i in builder if i[0] == "RUN"]
+
+
+def fetched(pip_output: str) -> list[str]:
+    """Each thing pip obtained (from an index, a cache or a file), as the line saying so."""
+    return [
+        line for line in pip_output.splitlines() if line.startswith(("Collecting ", "Processing "))
+    ]
+
+
+def installed(pip_output: str) -> set[str]:
+    """Every `name-version` pip installed."""
+    said = [line for line in pip_output.splitlines() if line.startswith("Successfully installed ")]
+    return {name for line in said for name in line.split()[2:]}
+
+
+def locked(lock: str) -> set[str]:
+    """The lock's pins, as pip names what it installed: `name-version`."""
+    pins = [line.split()[0] for line in (ROOT / lock).read_text().splitlines() if "==" in line]
+    return {pin.replace("==", "-") for pin in pins}
+
+
+def test_the_package_builds_and_the_image_steps_install_it_from_the_locks(tmp_path: Path) -> None:
+    """The Dockerfile's builder stage, command for command, outside a container: what it COPYs,
+    then its RUNs with its paths in a temporary directory. It builds the sdist and the wheel
+    (which must pass `twine check`) from the hashed build lock, installs the runtime lock and
+    the wheel into a fresh virtualenv, and pip fetches nothing else. Then that virtualenv's
+    entry point runs as the image's does: on a comment event and on a pull request."""
+    sources, commands = dockerfile_builder()
     source = tmp_path / "src"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "requirements.lock"):
-        shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "bot", source / "bot", ignore=shutil.ignore_patterns("__pycache__"))
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
-    pip = [str(env_dir / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    lock = [*pip, "install", "--require-hashes", "--no-deps", "-r", "requirements.lock"]
-    subprocess.run(lock, cwd=source, check=True)
-    subprocess.run([*pip, "install", "--no-deps", "."], cwd=source, check=True)
-    entry_point = [str(env_dir / "bin" / "alembic-heads-bot"), "action"]
+    for name in sources:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns(*IGNORED))
+        else:
+            shutil.copy(ROOT / name, source / name)
+    image_env = {
+        # Nothing of this interpreter's path: an egg-info there would pass for an install.
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        "SRC": str(source), "BUILD_VENV": str(tmp_path / "build"), "VENV": str(tmp_path / "venv"),
+        # `python` is an interpreter with pip, like the base image's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }  # fmt: skip
+    output = ""
+    for command in commands:
+        done = subprocess.run(
+            ["sh", "-c", command], env=image_env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, command + "\n" + done.stdout + done.stderr
+        output += done.stdout
+    # Everything pip obtained is a line of a lock (checked against its hashes) or the wheel just
+    # built, installed with no index at all: no build backend fetched behind the locks' back.
+    version = __version__
+    wheel = f"alembic_heads_bot-{version}-py3-none-any.whl"
+    from_locks = tuple(f"(from -r {source / lock} (line " for lock in LOCKS)
+    for line in fetched(output):
+        assert (
+            line == f"Processing {source / 'dist' / wheel}"
+            or from_locks[0] in line
+            or (from_locks[1] in line)
+        ), line
+    assert installed(output) == {
+        *locked(LOCKS[0]),
+        *locked(LOCKS[1]),
+        f"alembic-heads-bot-{version}",
+    }
+    assert "Installing build dependencies" not in output
+    dist = sorted(p.name for p in (source / "dist").iterdir())
+    assert dist == [wheel, f"alembic_heads_bot-{version}.tar.gz"]
+    twine = lint(tool("twine"), "check", "--strict", *map(str, (source / "dist").iterdir()))
+    assert twine.returncode == 0, twine.stdout + twine.stderr
+    bin_dir = tmp_path / "venv" / "bin"
+    assert not (bin_dir / "pip").exists()  # the image's virtualenv holds the runtime only
+    shown = subprocess.run(
+        [str(bin_dir / "alembic-heads-bot"), "--version"], capture_output=True, text=True
+    )
+    assert (shown.returncode, shown.stdout) == (0, f"alembic-heads-bot {version}\n")
+    entry_point = [str(bin_dir / "alembic-heads-bot"), "action"]
 
     def action(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -108,8 +188,6 @@ def test_action_yml_declares_exactly_the_outputs_the_action_writes() -> None:
 
     empty = Verdict("pull-request", None, (), (), (), (), ())
     assert set(action_metadata()["outputs"]) == set(outputs(empty, "report.json"))
-    runs = action_metadata()["runs"]
-    assert runs == {"using": "docker", "image": "Dockerfile"}
 
 
 # --- linters ---------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_a_second_head_is_found_against_the_current_base_tip_not_the_stale_paylo
     assert report["ok"] is False and report["failed_rules"] == ["new-heads"]
     assert report["commits"]["base"] == project.src.rev("main")
     assert report["commits"]["head"] == project.src.rev("feature")
-    assert "adds a second head to the migration history" in result.summary
+    assert "New Alembic head: origin/main's single head becomes 2 once merged" in result.summary
     assert "git merge origin/main" in result.summary
     [(where, message)] = result.annotations("error")
     assert where == {"file": path("c"), "line": "7", "title": "New head c"}
@@ -118,7 +118,7 @@ def test_a_clean_pull_request_passes(tmp_path: Path) -> None:
     assert result.outputs["ok"] == "true"
     assert json.loads(result.outputs["heads"]) == ["d"]
     assert json.loads(result.outputs["new-heads"]) == []
-    assert "migrations are fine: one head per stream" in result.summary
+    assert "No new Alembic head: origin/main's single head stays single" in result.summary
     assert result.annotations("error") == [] and result.annotations("warning") == []
 
 
@@ -290,9 +290,9 @@ def test_bad_inputs_and_unknown_events_exit_2(tmp_path: Path) -> None:
     result = run(project.environ("pull_request", payload, status="sometimes"))
     assert (result.code, result.commands[-1][0]) == (2, "error")
     assert "input status: 'sometimes' is not one of check-run, commit-status, none" in result.log
-    result = run(project.environ("workflow_dispatch", {}))
+    result = run(project.environ("release", {}))  # workflow_dispatch has a meaning now
     assert result.code == 2
-    assert "unsupported event 'workflow_dispatch'" in result.commands[-1][2]
+    assert "unsupported event 'release'" in result.commands[-1][2]
     result = run(project.environ("pull_request", payload, working_directory="nowhere"))
     assert result.code == 2 and "input working-directory: 'nowhere'" in result.log
 
@@ -386,7 +386,7 @@ def test_the_publisher_gets_the_context_and_result_after_the_local_reports(
         seen.append((
             ctx.target.number, ctx.target.event_head_sha, ctx.settings.comment,
             ctx.settings.status, result.verdict.ok, result.head_sha, result.base_sha,
-            result.sides.base, result.exit_code, "second head" in summary,
+            result.sides.base, result.exit_code, "New Alembic head: " in summary,
         ))  # fmt: skip
         return True
 

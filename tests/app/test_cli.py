@@ -139,6 +139,7 @@ def test_heads_shape_of_the_json(project, capsys):
         "config": "alembic.ini",
         "script_location": "migrations",
         "version_locations": ["migrations/versions"],
+        "resolved_from": "config-dir",
         "revisions": 5,
         "heads": ["d4", "e5"],
         "real_heads": ["d4", "e5"],
@@ -240,9 +241,10 @@ def test_graph_text_is_newest_first_with_markers(project, capsys):
     ]
 
 
-def test_graph_mermaid_and_dot_mark_heads(project, capsys):
+def test_graph_mermaid_and_dot_mark_heads(project, capsys, mermaid_parser):
     assert main(["graph", str(project), "--format", "mermaid"]) == 0
     mermaid = capsys.readouterr().out
+    mermaid_parser.assert_parses(mermaid)
     assert mermaid.startswith("flowchart BT\n")
     assert 'r3["d4 (head)<br/>step d4"]' in mermaid
     assert "r3 --> r2" in mermaid
@@ -251,6 +253,28 @@ def test_graph_mermaid_and_dot_mark_heads(project, capsys):
     dot = capsys.readouterr().out
     assert '"d4" -> "c3";' in dot
     assert '"d4" [label="d4 (head)\\nstep d4", style=filled' in dot
+
+
+def test_graph_condenses_what_mermaid_would_refuse_unless_full(tmp_path, capsys, mermaid_parser):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    for i in range(520):
+        down = f"r{i - 1}" if i else None
+        (versions / f"r{i}.py").write_text(REV.format(doc=f"step {i}", rev=f"r{i}", down=down))
+    assert main(["graph", str(tmp_path), "--format", "mermaid"]) == 0
+    condensed = capsys.readouterr().out
+    mermaid_parser.assert_parses(condensed)
+    assert condensed.splitlines()[:3] == [
+        "flowchart BT",
+        "%% condensed to fit Mermaid's limits: 520 revisions in 5 boxes; --full draws each one",
+        '    r467["r519 (head)<br/>step 519"]',  # r<load position>: files load by name
+    ]
+    assert '    g2(["516 revisions<br/>r2 … r517"])' in condensed
+    assert main(["graph", str(tmp_path), "--format", "mermaid", "--full"]) == 0
+    full = capsys.readouterr().out
+    assert full.count(" --> ") == 519
+    assert "Edge limit exceeded" in (mermaid_parser.error(full) or "")
 
 
 def test_demo_fails_the_check_fixes_it_and_passes(capsys):

@@ -60,8 +60,8 @@ def test_check_without_base_compares_with_the_remotes_default_branch(github_flow
         f"feature @ {short(github_flow, 'feature')} merged into "
         f"origin/main @ {short(github_flow, 'origin/main')}"
     )
-    assert (
-        second == "alembic-heads-bot: FAIL: this change adds a second head to the migration history"
+    assert second == (
+        "alembic-heads-bot: FAIL: New Alembic head: origin/main's single head becomes 2 once merged"
     )
     assert "new head c (migrations/versions/c_step.py:" in done.stdout
     assert "pre-commit" not in done.stdout  # the CLI's own fix command, unless asked
@@ -92,7 +92,7 @@ def test_check_with_no_base_says_it_judged_the_working_tree_alone(tmp_path):
     assert done.returncode == 0
     assert done.stdout.splitlines()[:2] == [
         "the working tree alone: no base found",
-        "alembic-heads-bot: OK: migrations are fine: one head per stream",
+        "alembic-heads-bot: OK: No new Alembic head: one head per migration history",
     ]
 
 

@@ -92,7 +92,7 @@ def test_policy_override_turns_the_failure_into_a_warning(classic, capsys):
     argv = ["check", "--repo", str(classic.path), "--base", "main", "--policy", "new-heads=warn"]
     code, out, _ = run(capsys, *argv)
     assert code == 0
-    assert "passes with warnings: new-heads" in out
+    assert "OK: New Alembic head, allowed by the policy: main's single head becomes 2" in out
     code, _, err = run(capsys, *argv[:-1], "nonsense=fail")
     assert code == 2
     assert "expected one of new-heads" in err
@@ -297,3 +297,21 @@ def test_merge_never_writes_outside_the_repository(
     assert expected.format(outside=outside.resolve(), root=root) in done.stderr
     assert list(outside.iterdir()) == []
     assert classic.status() == ""
+
+
+def test_check_fails_on_a_second_head_in_a_flask_alembic_migrations_folder(tmp_path, capsys):
+    # flaskbb: revision files straight in migrations/, configured in code (Flask-Alembic)
+    repo = GitRepo.init(tmp_path / "flaskbb")
+    flask = {f"migrations/{r}_step.py": revision(r, d) for r, d in [("a", None), ("b", "a")]}
+    repo.write({"flaskbb/app.py": "from flask_alembic import Alembic\n", **flask})
+    repo.commit("base")
+    repo.branch("feature")
+    repo.write({"migrations/c_step.py": revision("c", "b")})
+    repo.commit("c on main")
+    repo.checkout("feature")
+    repo.write({"migrations/d_step.py": revision("d", "b")})
+    repo.commit("d on feature")
+    code, out, _ = run(capsys, "check", "--repo", str(repo.path), "--base", "main")
+    assert code == 1
+    assert "new head d (migrations/d_step.py:6)" in out
+    assert "collides with: c" in out

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import re
 import shlex
-import shutil
-import sqlite3
 import subprocess
 import sys
 from functools import partial
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic_heads_bot.app.context import ActionContext
 from alembic_heads_bot.app.merge_heads import Outcome, handle_comment
 from alembic_heads_bot.app.publish import Session
@@ -24,18 +19,8 @@ from fakegithub import ACTIONS_LOGIN
 from projects import path, revision
 from runner_model import RunnerModel
 from shop import SHOP, Shop, fork_pull_request, own_comments, two_heads
+from upgrade import upgrade_on_sqlite
 from versiondb import sqlite_database
-
-ENV_PY = """\
-from alembic import context
-from sqlalchemy import create_engine
-
-engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
-with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=None)
-    with context.begin_transaction():
-        context.run_migrations()
-"""
 
 
 def comment(shop: Shop, number: int, body: str, author: str = "maintainer") -> int:
@@ -72,32 +57,6 @@ def git(shop: Shop, *args: str) -> str:
     return subprocess.run(
         ["git", "--git-dir", str(bare), *args], check=True, capture_output=True, text=True
     ).stdout
-
-
-def upgrade_on_sqlite(shop: Shop, sha: str, tmp: Path) -> list[str]:
-    """Check the commit out, let real Alembic load it and upgrade an empty SQLite database;
-    the heads Alembic sees."""
-    where = tmp / f"checkout-{sha[:8]}"
-    where.mkdir()
-    archive = subprocess.run(
-        ["git", "--git-dir", str(shop.fake.repo(SHOP).bare.path), "archive", sha],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
-    (where / "migrations" / "env.py").write_text(ENV_PY)
-    shutil.copy(
-        Path(command.__file__).parent / "templates" / "generic" / "script.py.mako",
-        where / "migrations" / "script.py.mako",
-    )
-    config = Config()
-    config.set_main_option("script_location", str(where / "migrations"))
-    config.set_main_option("sqlalchemy.url", f"sqlite:///{where / 'test.db'}")
-    heads = ScriptDirectory.from_config(config).get_heads()
-    command.upgrade(config, "heads")
-    with sqlite3.connect(where / "test.db") as db:
-        [(applied,)] = db.execute("SELECT version_num FROM alembic_version").fetchall()
-    assert [applied] == heads
-    return heads
 
 
 # --- the command -----------------------------------------------------------------------------

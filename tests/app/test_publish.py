@@ -29,7 +29,7 @@ from versiondb import with_version_rows
 # --- pull requests ---------------------------------------------------------------------------
 
 
-def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_two_requests(
+def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_three_requests(
     shop: Shop,
 ) -> None:
     head = shop.branch("feature", {path("c"): revision("c", "b")})
@@ -41,6 +41,7 @@ def test_a_clean_pull_request_gets_a_green_check_and_no_comment_in_two_requests(
     assert check.details_url == f"{shop.fake.server_url}/{SHOP}/actions/runs/4242"
     assert shop.fake.comments(SHOP, number) == []
     assert run.api == [
+        ("GET", f"/repos/{SHOP}/pulls"),  # the collision forecast: it adds a migration
         ("POST", f"/repos/{SHOP}/check-runs"),
         ("GET", f"/repos/{SHOP}/issues/1/comments"),
     ]
@@ -56,7 +57,9 @@ def test_the_classic_second_head_fails_with_one_comment_a_diagram_and_annotation
     assert run.code == 1, run.log
     [check] = shop.fake.check_runs(SHOP, head)
     assert check.conclusion == "failure"
-    assert check.output["title"] == "this change adds a second head to the migration history"
+    assert check.output["title"] == (
+        "New Alembic head: origin/main's single head becomes 2 once merged"
+    )
     [note] = check.annotations
     assert (note["path"], note["start_line"], note["annotation_level"]) == (path("d"), 7, "failure")
     assert "collides with c" in note["message"]
@@ -67,7 +70,7 @@ def test_the_classic_second_head_fails_with_one_comment_a_diagram_and_annotation
     assert "| after the merge | `c`, `d` |" in body
     assert "alembic merge -m 'merge heads c, d' c d" in body
     assert run.outputs["new-heads"] == '["d"]'
-    assert len(run.api) == 3  # the check run, the comment list, the comment
+    assert len(run.api) == 4  # the open pull requests, the check run, the comments, the comment
 
 
 def test_a_push_that_fixes_it_edits_the_same_comment_to_resolved(shop: Shop) -> None:
@@ -114,7 +117,7 @@ def test_a_fork_pull_request_reports_in_the_job_only_and_says_why(shop: Shop) ->
     assert run.code == 1
     assert run.api == []
     assert "comes from a fork" in run.log and "read-only token" in run.log
-    assert "second head" in run.summary
+    assert "New Alembic head: origin/main's single head becomes 2 once merged" in run.summary
     assert "::error file=migrations/versions/d_step.py,line=7" in run.log
 
 
@@ -141,7 +144,7 @@ def test_a_merge_group_gets_its_status_and_no_comment(shop: Shop) -> None:
     assert run.code == 0, run.log
     [status] = shop.fake.statuses(SHOP, queued)
     assert (status.context, status.state) == ("alembic-heads", "success")
-    assert status.description == "Migrations are fine: one head per stream"
+    assert status.description == "No new Alembic head: origin/main's single head stays single"
     assert run.api == [("POST", f"/repos/{SHOP}/statuses/{queued}")]
 
 
@@ -155,7 +158,9 @@ def test_a_commit_status_under_its_own_name_says_why_in_140_characters(shop: Sho
     assert run.code == 1
     [status] = shop.fake.statuses(SHOP, head)
     assert (status.context, status.state) == ("db/migrations", "failure")
-    assert status.description == "This change adds a second head to the migration history"
+    assert status.description == (
+        "New Alembic head: origin/main's single head becomes 2 once merged"
+    )
     assert shop.fake.comments(SHOP, number) == []
     assert shop.fake.check_runs(SHOP) == []
 
@@ -387,7 +392,7 @@ def test_a_git_failure_sets_a_failing_check_run_that_says_why(shop: Shop) -> Non
     assert "git fetch of refs/heads/main, refs/pull/1/head from origin failed" in error
     [check] = shop.fake.check_runs(SHOP, head)
     assert (check.status, check.conclusion) == ("completed", "failure")
-    assert check.output["title"] == "alembic-heads-bot could not judge this change"
+    assert check.output["title"] == "Not checked: alembic-heads-bot could not judge this change"
     assert error.removeprefix("alembic-heads-bot: ") in check.output["summary"]
     assert check.output["summary"].endswith(f"{SHOP}/actions/runs/4242")
 
@@ -403,7 +408,7 @@ def test_a_runner_file_that_cannot_be_written_sets_a_failing_commit_status(shop:
     assert "Is a directory" in error
     [status] = shop.fake.statuses(SHOP, head)
     assert status.state == "failure"
-    assert status.description.startswith("Could not judge: [Errno 21] Is a directory")
+    assert status.description.startswith("Not checked: [Errno 21] Is a directory")
     assert len(status.description) <= 140
 
 
@@ -473,7 +478,7 @@ def test_a_pull_request_that_rewrites_what_production_applied_fails_and_leaks_no
     assert run.code == 1, run.log
     [check] = shop.fake.check_runs(SHOP, head)
     assert check.conclusion == "failure"
-    assert check.output["title"] == "this change rewrites a revision that a database has applied"
+    assert check.output["title"] == "Rewrites a revision that a database has applied"
     [note] = check.annotations
     assert (note["path"], note["annotation_level"]) == (path("b"), "failure")
     assert "which production already applied" in note["message"]

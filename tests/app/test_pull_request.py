@@ -69,6 +69,8 @@ def test_an_environment_the_pull_request_adds_or_removes(tmp_path: Path) -> None
         {},
         {
             "alembic.ini": None,
+            # the revision files go too: a folder of them left behind is still an environment
+            **dict.fromkeys(chain("a", "b")),
             "svc/alembic.ini": INI,
             **chain("x", "y", root="svc/migrations"),
         },

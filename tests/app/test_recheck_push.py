@@ -16,16 +16,6 @@ ZERO = "0" * 40
 LIST = ("GET", f"/repos/{SHOP}/pulls")
 
 
-def land(shop: Shop, files: dict[str, str | None], subject: str) -> str:
-    """Commit `files` on main as a merge button would, push, and return the old tip."""
-    before = shop.fake.branch_sha(SHOP, "main")
-    shop.src.checkout("main")
-    shop.src.write(files)
-    shop.src.commit(subject)
-    shop.push()
-    return before
-
-
 def after_push(shop: Shop, before: str, branch: str = "main", **inputs: str) -> ActionRun:
     return shop.run(shop.fake.event_push(SHOP, f"refs/heads/{branch}", before=before), **inputs)
 
@@ -48,7 +38,7 @@ def test_a_landed_migration_turns_the_colliding_pull_request_red_and_only_that_o
     orders = open_pr(shop, "orders", {path("d"): revision("d", "b")})
     docs = open_pr(shop, "docs", {"README.md": "# shop\n"})
     tuned = open_pr(shop, "tuned", {"alembic.ini": INI + "# tuned\n"})
-    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    before = shop.land({path("c"): revision("c", "b")}, "Add c (#7)")
     landed = shop.fake.branch_sha(SHOP, "main")
     run = after_push(shop, before)
     assert run.code == 0, run.log
@@ -87,7 +77,7 @@ def test_a_push_that_takes_the_other_head_back_resolves_the_red_pull_request(sho
     orders = open_pr(shop, "orders", {path("d"): revision("d", "b")}, start="main~1")
     assert shop.run(shop.fake.event_pull_request(SHOP, orders)).code == 1
     [red] = shop.fake.comments(SHOP, orders)
-    before = land(shop, {path("c"): None}, 'Revert "Add c" (#9)')
+    before = shop.land({path("c"): None}, 'Revert "Add c" (#9)')
     run = after_push(shop, before)
     assert run.code == 0, run.log
     assert conclusions(shop, orders) == ["failure", "success"]
@@ -106,7 +96,7 @@ def test_pull_requests_into_other_branches_are_left_alone(shop: Shop) -> None:
     shop.src.branch("release", "main")
     shop.push()
     backport = open_pr(shop, "backport", {path("d"): revision("d", "b")}, base="release")
-    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    before = shop.land({path("c"): revision("c", "b")}, "Add c (#7)")
     run = after_push(shop, before)
     assert run.code == 0, run.log
     assert run.api == [LIST]
@@ -118,7 +108,7 @@ def test_pull_requests_into_other_branches_are_left_alone(shop: Shop) -> None:
 
 def test_a_pull_request_that_no_longer_merges_cleanly_is_told_where(shop: Shop) -> None:
     edited = open_pr(shop, "edit-b", {path("b"): revision("b", "a", body="op.drop_table('x')")})
-    before = land(shop, {path("b"): revision("b", "a", body="op.drop_table('y')")}, "Fix b")
+    before = shop.land({path("b"): revision("b", "a", body="op.drop_table('y')")}, "Fix b")
     run = after_push(shop, before)
     assert run.code == 0, run.log
     assert conclusions(shop, edited) == ["failure"]
@@ -129,7 +119,7 @@ def test_a_pull_request_that_no_longer_merges_cleanly_is_told_where(shop: Shop) 
 
 def test_a_push_that_changes_no_migration_costs_no_request(shop: Shop) -> None:
     open_pr(shop, "orders", {path("d"): revision("d", "b")})
-    before = land(shop, {"README.md": "# shop\n"}, "Docs (#3)")
+    before = shop.land({"README.md": "# shop\n"}, "Docs (#3)")
     run = after_push(shop, before)
     assert (run.code, run.api) == (0, [])
     assert "changes no migration and no Alembic or bot config" in run.log
@@ -139,7 +129,7 @@ def test_a_force_push_whose_old_tip_is_gone_posts_every_pull_request_touching_mi
     shop: Shop,
 ) -> None:
     orders = open_pr(shop, "orders", {path("d"): revision("d", "c")})
-    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    before = shop.land({path("c"): revision("c", "b")}, "Add c (#7)")
     pushed = shop.fake.event_push(SHOP, "refs/heads/main", before=before)
     gone = "1" * 40  # a commit the server does not have (any more)
     run = shop.run(dataclasses.replace(pushed, payload={**pushed.payload, "before": gone}))
@@ -164,7 +154,7 @@ def test_deleted_branches_and_tags_are_not_re_checked(shop: Shop) -> None:
 
 def test_a_listing_github_refuses_is_one_error_line(shop: Shop) -> None:
     open_pr(shop, "orders", {path("d"): revision("d", "b")})
-    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    before = shop.land({path("c"): revision("c", "b")}, "Add c (#7)")
     shop.fake.fail_next("GET", f"/repos/{SHOP}/pulls", status=404)
     run = after_push(shop, before)
     assert run.code == 2
@@ -184,7 +174,7 @@ def test_a_pull_request_that_cannot_be_judged_is_a_warning_and_the_others_go_on(
     shop.src.checkout("main")
     shop.push()
     lonely = shop.fake.open_pr(SHOP, head="lonely", base="main").number
-    before = land(shop, {path("c"): revision("c", "b")}, "Add c (#7)")
+    before = shop.land({path("c"): revision("c", "b")}, "Add c (#7)")
     run = after_push(shop, before)
     assert run.code == 0, run.log
     assert f"::warning::alembic-heads-bot: #{lonely} cannot be judged: " in run.log

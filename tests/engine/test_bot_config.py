@@ -67,6 +67,8 @@ def test_documented_example_is_valid() -> None:
                 version_table_schema="public",
             ),
         ),
+        fix_base="pull-request",
+        fix_branches=("release-1.x",),
     )
     assert [spec.line for spec in config.environments] == [2, 6, 10]
 

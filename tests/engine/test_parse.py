@@ -21,7 +21,7 @@ import pytest
 from alembic import util as alembic_util
 from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import Revision as AlembicRevision
-from alembic.script.revision import RevisionError
+from alembic.script.revision import RevisionError, RevisionMap
 from alembic_heads_bot.engine import parse as parse_module
 from alembic_heads_bot.engine.model import PROBLEM_CODES, ParsedFile, Problem
 from alembic_heads_bot.engine.parse import (
@@ -1015,7 +1015,6 @@ def test_missing_down_revision():
     [
         ("down_revision = ''", "down_revision", ()),
         ("down_revision = ('a1a1', '')", "down_revision", ("a1a1",)),
-        ("down_revision = None\ndepends_on = ''", "depends_on", ()),
         ("down_revision = None\ndepends_on = ['', 'd4d4']", "depends_on", ("d4d4",)),
         ("down_revision = None\nbranch_labels = ('x', '')", "branch_labels", ("x",)),
     ],
@@ -1027,6 +1026,22 @@ def test_empty_ids_are_dropped_with_a_problem(source, attribute, expected):
     assert f"`{attribute}`" in problem.message
     assert getattr(parsed.revision, attribute) == expected
     assert parsed.revision.complete is True
+
+
+@pytest.mark.parametrize("value", ["''", "('',)", "()", "[]"])
+def test_an_empty_depends_on_is_no_dependency_as_alembic_reads_it(value):
+    # invenio-accounts' `depends_on = ""`: Alembic's `if revision.dependencies:` skips it.
+    source = f"revision = 'b2b2'\ndown_revision = 'a1a1'\ndepends_on = {value}\n"
+    parsed = parse(source)
+    assert parsed.problems == ()
+    assert parsed.revision.depends_on == ()
+    alembic_map = RevisionMap(
+        lambda: [
+            AlembicRevision("a1a1", None),
+            AlembicRevision("b2b2", "a1a1", dependencies=ast.literal_eval(value)),
+        ]
+    )
+    assert alembic_map.heads == ("b2b2",)  # loads, no KeyError
 
 
 def test_empty_down_revision_explains_the_version_difference():
@@ -1501,8 +1516,12 @@ def test_literal_forms_read_like_alembic(source):
         expected = read_by_alembic(Path(directory), "f00d_x.py", data)
     parsed = parse_revision_file(data, "v/f00d_x.py")
     attributes = ("down_revision", "branch_labels", "depends_on")
-    # Alembic keeps empty ids (and fails on most of them); we drop them and say so.
-    empties = sum("" in expected[name] for name in attributes)
+    # Alembic keeps empty ids (and fails on most of them); we drop them and say so. A lone
+    # "" in depends_on Alembic skips as no dependency, and so does the bot, silently.
+    empties = sum(
+        "" in expected[name] and (name, expected[name]) != ("depends_on", ("",))
+        for name in attributes
+    )
     assert codes(parsed) == ["empty-revision"] * empties
     rev = parsed.revision
     assert rev.revision == expected["revision"]

@@ -133,10 +133,14 @@ def in_markdown(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", "\ufffd", text)
 
 
-# The statements of the bot's Mermaid diagrams: nodes with a quoted label, edges, classes.
+# The statements of the bot's Mermaid diagrams: nodes with a quoted label (a revision, a
+# rounded box of several, the fix's merge migration), edges, classes.
+_NODE = r"(?:r\d+|g\d+|m0)"
 _MERMAID_LINE = re.compile(
-    r'flowchart BT|    r\d+\["[^"]*"\]|    r\d+ (-->|-\.->) r\d+'
-    r"|    classDef \w+ [\w:#,-]+|    class r\d+(,r\d+)* \w+"
+    r'flowchart BT|    r\d+\["[^"]*"\]|    g\d+\(\["[^"]*"\]\)'
+    r'|    m0\["the merge migration the fix adds"\]'
+    rf"|    {_NODE} (-->|-\.->) {_NODE}"
+    rf"|    classDef \w+ [\w:#,-]+( \d+)?|    class {_NODE}(,{_NODE})* \w+"
 )
 
 

@@ -162,3 +162,23 @@ def environments(draw, broken: bool = False) -> list[Revision]:
         revisions.append(rev(dup.revision, None))
         order = [*order, n]
     return [revisions[i] for i in order]
+
+
+def config_view(ini_path: str, packages: tuple[str, ...] = ()) -> AlembicView:
+    """Alembic reading a whole project through its config, as `alembic -c INI heads` does:
+    prepend_sys_path goes on sys.path, so revision files can import the project's constants.
+    `packages` are the project's top-level packages, forgotten again afterwards."""
+    import sys
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    saved = list(sys.path)
+    try:
+        script = ScriptDirectory.from_config(Config(ini_path))
+        return map_view(script.revision_map, lambda: [s.revision for s in script._load_revisions()])
+    finally:
+        sys.path[:] = saved
+        for name in list(sys.modules):
+            if name.partition(".")[0] in packages:
+                del sys.modules[name]

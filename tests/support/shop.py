@@ -62,12 +62,18 @@ class Shop:
         self.push()
         return sha
 
-    def commit_main(self, files: dict[str, str | None]) -> str:
+    def commit_main(self, files: dict[str, str | None], subject: str = "main moves on") -> str:
         self.src.checkout("main")
         self.src.write(files)
-        sha = self.src.commit("main moves on")
+        sha = self.src.commit(subject)
         self.push()
         return sha
+
+    def land(self, files: dict[str, str | None], subject: str) -> str:
+        """Commit `files` on main as a merge button would, push, and return the old tip."""
+        before = self.fake.branch_sha(SHOP, "main")
+        self.commit_main(files, subject)
+        return before
 
     def run(self, event: Event, token: str | None = None, **inputs: str) -> ActionRun:
         """Run the action for `event` in a fresh depth-1 checkout, as a runner would."""

@@ -26,7 +26,13 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TextIO
 
-from alembic_heads_bot.adapters.runner import InputError, WorkflowLog, get_input
+from alembic_heads_bot.adapters.runner import (
+    InputError,
+    WorkflowLog,
+    append_summary,
+    get_input,
+    write_outputs,
+)
 from alembic_heads_bot.app import pull_request
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
@@ -39,6 +45,7 @@ from alembic_heads_bot.app.context import (
 )
 from alembic_heads_bot.app.events import prepare
 from alembic_heads_bot.engine.errors import CannotJudge
+from alembic_heads_bot.engine.report.escape import code_block
 
 TOKEN_INPUTS = ("github-token", "fix-token")
 # Sets a failing status on the target's head with the reason; False when it could not.
@@ -51,13 +58,18 @@ def main() -> int:
     """The container's entry point (`alembic-heads-bot action`)."""
     # The GitHub side is imported here, not at the top: the CLI's other commands never pay
     # for PyGithub.
+    from alembic_heads_bot.app.fix_base import handle_push, handle_schedule
+    from alembic_heads_bot.app.forecast import with_forecast
     from alembic_heads_bot.app.merge_heads import handle_comment, publish_and_fix
     from alembic_heads_bot.app.publish import publish_failure
-    from alembic_heads_bot.app.recheck import handle_push
 
     routes = {"issue_comment": handle_comment, "push": handle_push}
+    routes |= {"schedule": handle_schedule, "workflow_dispatch": handle_schedule}
     return run_action(
-        os.environ, publish=publish_and_fix, handlers=routes, report_failure=publish_failure
+        os.environ,
+        publish=with_forecast(publish_and_fix),
+        handlers=routes,
+        report_failure=publish_failure,
     )
 
 
@@ -101,8 +113,10 @@ def run_action(
         reason = f"internal error: {type(exc).__name__}: {exc}"
     reason = scrub(reason, secrets)
     log.error(f"alembic-heads-bot: {reason}")
-    if ctx is not None and ctx.target is not None and report_failure is not None:
-        _report(ctx, reason, report_failure, secrets)
+    if ctx is not None and ctx.target is not None:
+        _not_checked(environ, log, reason)
+        if report_failure is not None:
+            _report(ctx, reason, report_failure, secrets)
     return EXIT_ERROR
 
 
@@ -114,6 +128,22 @@ def _report(
     except Exception as exc:  # still one line, and the step still exits 2
         text = f"alembic-heads-bot: no failing status either: {type(exc).__name__}: {exc}"
         ctx.log.error(scrub(text, secrets))
+
+
+def _not_checked(environ: Mapping[str, str], log: WorkflowLog, reason: str) -> None:
+    """`ok=false` among the outputs and "Not checked" in the job summary, for a target that
+    was not judged: a later step that tests `ok`, or someone reading the run's page, must not
+    take the silence of a run that checked nothing for a pass."""
+    output_file = environ.get("GITHUB_OUTPUT")
+    summary_file = environ.get("GITHUB_STEP_SUMMARY")
+    try:
+        if output_file:
+            write_outputs(output_file, {"ok": "false"})
+        if summary_file:
+            # the reason may quote a pull request's paths: a code block shows it as text
+            append_summary(summary_file, f"**Not checked:**\n\n{code_block(reason, 'text')}\n")
+    except OSError as exc:  # the runner file itself may be what failed
+        log.error(f"alembic-heads-bot: cannot write the outputs either: {exc.strerror or exc}")
 
 
 def check_tokens(environ: Mapping[str, str]) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from alembic_heads_bot import __version__
 from alembic_heads_bot.engine.bot_config import RULES, load_bot_config
 from alembic_heads_bot.engine.errors import CannotJudge, SourceError
+from alembic_heads_bot.engine.pipeline import require_environments
 from alembic_heads_bot.engine.report.diagram import FORMATS, render
 from alembic_heads_bot.engine.report.escape import visible
 from alembic_heads_bot.engine.report.heads import heads_dict, heads_text, problem_line
@@ -77,7 +78,9 @@ def scan_source(path: str, rev: str | None, config: str | None, env: str | None)
     bot_config, config_problems = load_bot_config(tree)
     with parse_cache() as cache:
         scan = scan_tree(tree, config=config, env=env, bot_config=bot_config, cache=cache)
-    return TreeScan(scan.environments, (*config_problems, *scan.problems))
+    scan = TreeScan(scan.environments, (*config_problems, *scan.problems))
+    require_environments(scan, bot_config, config, env)
+    return scan
 
 
 def report_problems(scan: TreeScan) -> int:
@@ -103,7 +106,7 @@ def run_graph(args: argparse.Namespace) -> int:
         if len(scan.environments) > 1:
             comment = "%%" if args.format == "mermaid" else "//" if args.format == "dot" else "#"
             print(f"{comment} {visible(env_scan.environment.name)}")
-        print(render(env_scan.graph, args.format), end="")
+        print(render(env_scan.graph, args.format, full=args.full), end="")
     return report_problems(scan)
 
 
@@ -272,7 +275,10 @@ def run_merge(args: argparse.Namespace) -> int:
     except FixRefused as exc:
         print(f"alembic-heads-bot: cannot fix: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    if not written:
+    if not written and not scan_source(str(root), None, None, args.env).environments:
+        # `no-environment: warn` in the bot config: otherwise the judging raised already
+        print("Nothing to merge: no Alembic environment found (no-environment: warn).")
+    elif not written:
         print("Nothing to merge: every environment has one head per stream.")
     for item in written:
         print(visible(item.path))
@@ -298,7 +304,8 @@ exit codes:
   0  nothing is wrong
   1  an error-severity problem or a failing policy rule was found (for `merge`: the fix was
      refused)
-  2  usage error or unreadable input: nothing was judged"""
+  2  usage error or unreadable input: nothing was judged (also when no Alembic environment
+     is found, unless .github/alembic-heads.yml says `no-environment: warn`)"""
 
 ACTION_HELP = """\
 Run as the GitHub Action: the entry point of the Action's container. It reads the runner's
@@ -424,6 +431,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="text: `alembic history`'s layout, newest first; mermaid or dot: a diagram "
         "(default: text)",
     )  # fmt: skip
+    graph.add_argument(
+        "--full", action="store_true",
+        help="draw every revision, even where Mermaid would refuse the diagram (more than 500 "
+        "edges); without it, long runs of revisions become one box that says how many",
+    )  # fmt: skip
     graph.set_defaults(run=run_graph)
 
     check = _command(
@@ -473,7 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     action = _command(
         commands, "action", "run as the GitHub Action (its container's entry)", ACTION_HELP,
-        epilog="exit codes: 0 passed, 1 failed (per the fail-on input), 2 could not judge",
+        epilog="exit codes: 0 passed, 1 failed (per the fail-on input), 2 could not judge "
+        "(e.g. no Alembic environment found: the check run says \"Not checked\")",
     )  # fmt: skip
     action.set_defaults(run=run_action)
 

@@ -123,6 +123,7 @@ class ActionResult:
     report_output: str  # the `report` output: the same file, relative to the workspace
     exit_code: int
     link: Linker | None = field(default=None, compare=False)  # file and line -> its URL
+    forecast: str = ""  # the sticky comment's collision forecast section (app.forecast)
 
     # Rendered once per result and reused by the job summary, the log, the annotations and
     # the check run (the comment renders its own variant, which offers `/merge-heads`).

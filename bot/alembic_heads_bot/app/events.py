@@ -148,6 +148,8 @@ _DECISIONS: dict[str, Callable[[str, Mapping[str, Any]], Decision]] = {
     "merge_group": _merge_group,
     "issue_comment": _handled_elsewhere,
     "push": _handled_elsewhere,
+    "schedule": _handled_elsewhere,  # the default branch alone (app.fix_base)
+    "workflow_dispatch": _handled_elsewhere,
 }
 
 

@@ -28,6 +28,7 @@ from alembic_heads_bot.adapters.github.statuses import (
 )
 from alembic_heads_bot.adapters.github.sticky import CommentOutcome, sync_comment
 from alembic_heads_bot.app.context import HEAD_REF, ActionContext, ActionResult
+from alembic_heads_bot.engine.forecast import with_forecast
 from alembic_heads_bot.engine.merge_command import COMMAND
 from alembic_heads_bot.engine.report.check_run import (
     DESCRIPTION_LIMIT,
@@ -64,7 +65,8 @@ def publish(ctx: ActionContext, result: ActionResult, session: Session | None = 
             "alembic-heads-bot: no comment and no status: this pull request comes from a fork "
             "and the pull_request event gives it a read-only token. The verdict is in the job "
             "summary, the annotations and the exit code; run the workflow on "
-            "pull_request_target to have them posted."
+            "pull_request_target, as the shipped one does, to have them posted (README: "
+            "Fork pull requests)."
         )
         return True
     session = session or open_session(ctx)
@@ -102,7 +104,7 @@ def report(session: Session, result: ActionResult, number: int | None) -> list[s
                 number,
                 settings.status_name,
                 lambda previous: _body(ctx, result, previous),
-                open_new=worth_a_comment(result.verdict, settings.comment),
+                open_new=worth_a_comment(result.verdict, settings.comment) or bool(result.forecast),
                 identity=session.identity,
             )
             _say_comment(ctx, done)
@@ -129,7 +131,7 @@ def _set_status(ctx: ActionContext, result: ActionResult, repo: Repository) -> S
         state = output.conclusion
     else:
         state = status_state(result.exit_code)
-        description = status_description(verdict)
+        description = status_description(verdict, result.sides)
         outcome = set_commit_status(
             repo, settings.status_name, result.head_sha, state, description, run_url
         )
@@ -162,7 +164,8 @@ def publish_failure(ctx: ActionContext, reason: str) -> bool:
     return True
 
 
-FAILURE_TITLE = "alembic-heads-bot could not judge this change"
+# "Not checked" first: the title is what the pull request's checks list shows.
+FAILURE_TITLE = "Not checked: alembic-heads-bot could not judge this change"
 
 
 def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) -> None:
@@ -171,7 +174,7 @@ def _set_failure(ctx: ActionContext, repo: Repository, sha: str, reason: str) ->
         output = CheckOutput("failure", FAILURE_TITLE, _failure_summary(reason, ctx.run_url), ())
         set_check_run(repo, name, sha, output, ctx.run_url)
     else:
-        line = " ".join(f"Could not judge: {reason}".split())
+        line = " ".join(f"Not checked: {reason}".split())
         if len(line) > DESCRIPTION_LIMIT:
             line = line[: DESCRIPTION_LIMIT - 1].rstrip() + "…"
         set_commit_status(repo, name, sha, "failure", line, ctx.run_url)
@@ -204,7 +207,7 @@ def _fetched_head(ctx: ActionContext) -> str | None:
 
 
 def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str:
-    return comment_body(
+    report = comment_body(
         result.verdict,
         result.sides,
         status_name=ctx.settings.status_name,
@@ -213,6 +216,7 @@ def _body(ctx: ActionContext, result: ActionResult, previous: str | None) -> str
         command=COMMAND,
         full_report=ctx.run_url,
     )
+    return with_forecast(report, result.forecast)  # its own section (app.forecast)
 
 
 def _say_comment(ctx: ActionContext, done: CommentOutcome) -> None:

@@ -34,9 +34,11 @@ from alembic_heads_bot.app.context import (
     EXIT_OK,
     HEAD_REF,
     ActionContext,
+    ActionError,
     ActionResult,
     FailOn,
     Publisher,
+    dig,
 )
 from alembic_heads_bot.engine.analysis import Commits, Verdict
 from alembic_heads_bot.engine.bot_config import Policy
@@ -123,6 +125,7 @@ def evaluate(ctx: ActionContext, env: str | None = None) -> ActionResult:
     assert target is not None, "evaluate runs only for an event with a target"
     git = ctx.git
     git.mark_safe(ctx.workspace, ctx.repository)
+    refuse_untrusted_checkout(ctx)
     git.check_branch_name(target.base_branch)
     refspecs = (f"+refs/heads/{target.base_branch}:{BASE_REF}", f"+{target.head_ref}:{HEAD_REF}")
     what = ", ".join(r.split(":")[0].lstrip("+") for r in refspecs)
@@ -137,6 +140,26 @@ def evaluate(ctx: ActionContext, env: str | None = None) -> ActionResult:
     )
     commits = verdict.commits or Commits()
     return result_for(ctx, verdict, target.sides, commits.base or "", commits.head or "")
+
+
+def refuse_untrusted_checkout(ctx: ActionContext) -> None:
+    """ActionError when, under `pull_request_target`, the workspace holds a fork's pull request
+    (its head or merge commit checked out): GitHub's "pwn request", a job with a write token
+    next to code from a stranger. Whatever ran before this step cannot be undone, but the
+    check fails ("Not checked") and the steps after it do not run, until the workflow is
+    fixed."""
+    target = ctx.target
+    if ctx.event_name != "pull_request_target" or not ctx.is_fork or target is None:
+        return
+    done = ctx.git.run("rev-parse", "--verify", "--quiet", "HEAD", check=False)
+    merge = dig(ctx.payload, "pull_request", "merge_commit_sha")
+    if done.status == 0 and done.text.strip() in {target.event_head_sha, merge} - {None}:
+        raise ActionError(
+            "the workspace holds this fork's pull request, checked out under "
+            'pull_request_target, whose job has a write token: the "pwn request" GitHub '
+            "warns of. Check out the default branch (actions/checkout without `ref:`); the bot "
+            "fetches the pull request itself and reads it as data"
+        )
 
 
 def result_for(

@@ -28,8 +28,11 @@ is read.
 Ini files go through the standard library's ConfigParser, exactly as Alembic builds it, so its
 interpolation, comment and duplicate rules hold by construction. The tree sits at a virtual
 absolute directory so that `%(here)s` expands to an absolute path, which is then mapped back
-to a tree-relative POSIX path. Relative paths are taken relative to the config file's directory:
-Alembic uses the process's working directory, and CI runs `alembic` from the config's directory.
+to a tree-relative POSIX path. Relative paths are relative to the process's working directory,
+which for a config below the root is its own folder (`cd` there, then `alembic`) or the
+repository root (`alembic -c path/to/alembic.ini`, as nova does): the one of the two that exists
+is used and recorded in `Environment.resolved_from`, with a `config-warning` when both or
+neither exist.
 `os` as a path separator means `:`, as on the Linux runners CI uses.
 
 A path that names the tree root is ".".
@@ -63,7 +66,7 @@ from alembic_heads_bot.engine.env_py import (
     cannot_read,
     read_env_py,
 )
-from alembic_heads_bot.engine.model import Environment, Problem
+from alembic_heads_bot.engine.model import Environment, Problem, ResolvedFrom
 from alembic_heads_bot.engine.tree import SKIPPED_DIRS, Tree
 
 if sys.version_info >= (3, 11):
@@ -951,6 +954,8 @@ def _environment(
         version_table_schema=version_table.schema,
         problems=tuple(sources.problems),
         version_table_problems=version_table.problems,
+        prepend_sys_path=locator.sys_path_dirs(),
+        resolved_from=locator.resolved_from,
     )
 
 
@@ -1058,10 +1063,14 @@ class _Locator:
         self.sources = sources
         self.directory = sources.directory
         self.sys_paths = sys_paths
+        # Where the first relative path was found (Environment.resolved_from).
+        self.resolved_from: ResolvedFrom | None = None
 
     def locate(self, key: str, value: str) -> str | None:
         if not posixpath.isabs(value) and ":" in value:
             return self._resource(key, value)
+        if not posixpath.isabs(value):
+            value = self._relative(key, value)
         absolute = posixpath.join(_virtual(self.directory), value)
         found = _tree_path(absolute)
         if found is None:
@@ -1073,6 +1082,40 @@ class _Locator:
             )
             return None
         return self.index.follow_links(found)
+
+    def _relative(self, key: str, value: str) -> str:
+        """A relative path is relative to the directory Alembic runs in: the config's folder
+        (`alembic -c` from there, or the default alembic.ini) or the repository root (nova's
+        `alembic -c nova/db/main/alembic.ini`). Whichever exists, as an absolute path."""
+        from_config = _tree_path(posixpath.join(_virtual(self.directory), value))
+        from_root = _tree_path(posixpath.join(_ROOT, value))
+        in_config = from_config is not None and self.index.is_dir(from_config)
+        in_root = from_root is not None and self.index.is_dir(from_root)
+        origin: ResolvedFrom = "config-dir"
+        written = self.sources.written(key)
+        if self.directory in ("", ".") or from_config == from_root:
+            pass  # one place: the config sits at the repository root
+        elif in_config and in_root:
+            self.sources.warning(
+                key,
+                f"{key} = {written!r} is relative to the directory Alembic runs in, and both "
+                f"{from_config} (from the config's folder) and {from_root} (from the repository "
+                f"root) exist; checking {from_config}. Write %(here)s/... to make it one place.",
+            )
+        elif in_root:
+            origin = "repository-root"
+        elif not in_config:
+            self.sources.warning(
+                key,
+                f"{key} = {written!r} is relative to the directory Alembic runs in, and neither "
+                f"{from_config or value} (from the config's folder) nor {from_root or value} "
+                "(from the repository root) exists.",
+            )
+        if self.resolved_from is None:
+            self.resolved_from = origin
+        if origin == "repository-root":
+            return posixpath.join(_ROOT, value)
+        return value
 
     def _resource(self, key: str, value: str) -> str | None:
         """`package:path` without importing: find the package's directory under likely roots."""
@@ -1093,6 +1136,11 @@ class _Locator:
             f"repository under any of: {searched} (it is resolved without importing it)",
         )
         return None
+
+    def sys_path_dirs(self) -> tuple[str, ...]:
+        """prepend_sys_path entries as tree directories (Alembic puts them first on sys.path)."""
+        found = (_tree_path(posixpath.join(_virtual(self.directory), e)) for e in self.sys_paths)
+        return tuple(dict.fromkeys(path for path in found if path is not None))
 
     def _package_roots(self) -> list[str]:
         """prepend_sys_path entries, the config's directory, the tree root and src/."""
@@ -1123,7 +1171,9 @@ def _scan(index: _Index) -> Discovery:
         envs += result.environments
         problems += result.problems
         unused += result.unused
+    envs += _other_configs(index, visible, envs, problems)
     envs += _unconfigured(index, visible, envs, unused)
+    envs = _with_revision_folders(index, visible, envs)
     problems += [_unused_config(path) for path in unused]
     if not envs:
         problems.append(_no_environment())
@@ -1279,3 +1329,145 @@ def _duplicate_names(envs: list[Environment]) -> list[Problem]:
             problems.append(_error(message, BOT_CONFIG_PATH))
         seen.add(env.name)
     return problems
+
+
+# --- layouts only code describes ----------------------------------------------------------------
+
+# Module-level `revision = ...` and `down_revision = ...` (annotated or not): what makes a .py
+# file an Alembic revision file. A cheap test on bytes; the parser reads the file properly later.
+_BINDS_REVISION = re.compile(rb"^revision[ \t]*(?::[^=\n]*)?=", re.M)
+_BINDS_DOWN_REVISION = re.compile(rb"^down_revision[ \t]*(?::[^=\n]*)?=", re.M)
+# Files read per directory to decide whether it holds revision files.
+_PROBES_PER_DIR = 3
+_NOT_REVISION_FILES = frozenset({"__init__.py", "env.py", "setup.py", "conftest.py", "manage.py"})
+# Folders whose revision files are test data or documentation, not a project's migrations (a
+# folder holding env.py is still found there, as before).
+_DATA_DIRS = frozenset({"tests", "test", "testing", "fixtures", "docs", "doc", "examples"})
+# A config under another name (`alembic -c alembic_mysql.ini`): alembic*.ini anywhere, or any
+# *.ini beside a folder holding env.py or revision files, once it mentions script_location.
+_ALEMBIC_INI = re.compile(r"alembic[^/]*\.ini")
+
+
+def _other_configs(
+    index: _Index, visible: list[str], envs: list[Environment], problems: list[Problem]
+) -> list[Environment]:
+    """Environments of ini files other than alembic.ini that set script_location, except one
+    that repeats an environment already found (mlrun's alembic.ini and alembic_mysql.ini)."""
+    seen = {(env.script_location, env.version_locations) for env in envs}
+    script_parents = {posixpath.dirname(d) for d in _dirs_holding(visible, "env.py")}
+    found: list[Environment] = []
+    for path in sorted(visible):
+        directory, _, name = path.rpartition("/")
+        if not name.endswith(".ini") or name == INI_NAME:
+            continue
+        if not (_ALEMBIC_INI.fullmatch(name) or directory in script_parents):
+            continue
+        data = _read_bytes(index, path)
+        if isinstance(data, OSError) or b"script_location" not in data:
+            continue
+        result = _directory_environments(index, path, None)
+        new = [
+            e for e in result.environments if (e.script_location, e.version_locations) not in seen
+        ]
+        seen.update((e.script_location, e.version_locations) for e in new)
+        found += new
+        if new:
+            problems += result.problems
+    return found
+
+
+def _revision_folders(index: _Index, visible: list[str]) -> list[str]:
+    """Directories whose .py files bind `revision` and `down_revision` at module level."""
+    by_dir: dict[str, list[str]] = {}
+    for path in visible:
+        directory, _, name = path.rpartition("/")
+        if name.endswith(".py") and name not in _NOT_REVISION_FILES:
+            by_dir.setdefault(directory or ".", []).append(path)
+    folders = []
+    for directory, paths in sorted(by_dir.items()):
+        if not _DATA_DIRS.isdisjoint(directory.split("/")):
+            continue
+        for path in sorted(paths)[:_PROBES_PER_DIR]:
+            data = _read_bytes(index, path)
+            if isinstance(data, bytes) and _is_revision_file(data):
+                folders.append(directory)
+                break
+    return folders
+
+
+def _is_revision_file(data: bytes) -> bool:
+    return bool(_BINDS_REVISION.search(data) and _BINDS_DOWN_REVISION.search(data))
+
+
+def _with_revision_folders(
+    index: _Index, visible: list[str], envs: list[Environment]
+) -> list[Environment]:
+    """Every folder of revision files checked somewhere.
+
+    A folder below an environment's version location (neutron's `versions/<release>/expand`,
+    listed by neutron-db-manage in code) joins that environment, as recursive_version_locations
+    would have it; any other (Flask-Alembic's `migrations/`, no env.py, no config) becomes an
+    environment of its own with its sub-folders, with an `unconfigured-environment` warning.
+    """
+    folders = [f for f in _revision_folders(index, visible) if not _covered(f, envs)]
+    if not folders:
+        return envs
+    result = []
+    for env in envs:
+        below = [f for f in folders if _below_any(f, env.version_locations)]
+        if below and not env.recursive_version_locations:
+            env = replace(
+                env,
+                version_locations=(*env.version_locations, *below),
+                problems=(*env.problems, _sub_folders_warning(env, below)),
+            )
+        folders = [f for f in folders if f not in below]
+        result.append(env)
+    tops = [f for f in folders if not any(_below(f, other) for other in folders)]
+    for top in tops:
+        env = _environment(index, _Sources(None, _ALEMBIC_SECTION, None), top, top)
+        env = replace(env, version_locations=(top,), recursive_version_locations=True)
+        result.append(replace(env, problems=(_revision_folder_warning(top), *env.problems)))
+    return result
+
+
+def _covered(folder: str, envs: list[Environment]) -> bool:
+    """Already listed: a version location itself, or below a recursive one."""
+    return any(
+        folder in env.version_locations
+        or (env.recursive_version_locations and _below_any(folder, env.version_locations))
+        for env in envs
+    )
+
+
+def _below(path: str, directory: str) -> bool:
+    return directory == "." or path.startswith(directory + "/")
+
+
+def _below_any(path: str, directories: tuple[str, ...]) -> bool:
+    return any(_below(path, directory) for directory in directories)
+
+
+def _sub_folders_warning(env: Environment, folders: list[str]) -> Problem:
+    shown = ", ".join(folders[:3]) + (f" and {len(folders) - 3} more" if len(folders) > 3 else "")
+    return Problem.of(
+        "unconfigured-environment",
+        f"{len(folders)} folder(s) below the version locations of {env.name} ({shown}) hold "
+        "revision files that "
+        "Alembic's own CLI does not list with this configuration (neither version_locations nor "
+        "recursive_version_locations names them); checking them as part of this environment, as "
+        "a tool that sets version_locations in code (neutron-db-manage) does. Name them under "
+        f"environments in {BOT_CONFIG_PATH} (version_locations) to make this explicit.",
+        env.config_path or env.script_location,
+    )
+
+
+def _revision_folder_warning(path: str) -> Problem:
+    return Problem.of(
+        "unconfigured-environment",
+        f"{path} holds Alembic revision files but no env.py, and no config names it (a layout "
+        "set up in code, like Flask-Alembic's); checking it, with its sub-folders, as one "
+        f"environment with default settings. Name it under environments in {BOT_CONFIG_PATH} "
+        "(script_location, version_locations) to make this explicit.",
+        path,
+    )

@@ -471,7 +471,7 @@ def _judge_environment(
     pull_request = known is not None
     graph = sides.merged.graph
     base_graph = sides.base.graph if sides.base is not None else _EMPTY_GRAPH
-    unexplained, base_unexplained = _unexplained(graph), _unexplained(base_graph)
+    unexplained, base_unexplained = unexplained_heads(graph), unexplained_heads(base_graph)
     added, modified, removed = _changes(sides) if pull_request else ((), (), ())
     new_points = _open_branch_points(graph, base_graph)
     done = {state.name: _applied_by(sides, state) for state in sides.databases if state.read}
@@ -577,7 +577,7 @@ def _shape(rev: Revision) -> tuple[object, ...]:
     return (rev.revision, rev.down_revision, rev.branch_labels, rev.depends_on, rev.path)
 
 
-def _unexplained(graph: Graph) -> tuple[str, ...]:
+def unexplained_heads(graph: Graph) -> tuple[str, ...]:
     """Heads that carry no branch label of their own: the ones that collide."""
     labels = {head: set(graph.labels_of(head)) for head in graph.heads}
 

@@ -20,12 +20,19 @@ Every key is optional; an absent file means "discover environments, default poli
       new-branch-points: warn
       ignore: [duplicate-file] # problem codes never reported
       applied-revisions: fail  # a PR edits a revision a named database applied
+    no-environment: fail   # fail (default): no Alembic environment found stops the check
+                           # (exit 2, "not checked"); warn: a warning, for a repository
+                           # that runs the workflow before its first migration
     databases:             # deployed databases whose applied revisions the verdict weighs
       - name: production                   # what reports show (never the URL)
         url_env: PRODUCTION_DATABASE_URL   # the environment variable holding the URL
         environment: alembic.ini           # needed when the repository has several
         version_table: alembic_version     # default: what env.py configures, else Alembic's
         version_table_schema: public
+    fix-base: pull-request # when a watched branch itself gets several heads (a race, a
+                           # direct push): pull-request (a fix pull request), comment-only
+                           # (a failing check naming the heads), off
+    fix-branches: [release-1.x]   # watched besides the default branch
 
 An entry needs `config`, `script_location` or both; with both, `script_location` overrides the
 file's value the way `Config.set_main_option` does. `version_locations` replaces what the
@@ -50,7 +57,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 
@@ -72,6 +79,9 @@ Outcome = Literal["fail", "warn", "ignore"]
 Rule = Literal["new-heads", "problems", "hazards", "new-branch-points", "applied-revisions"]
 
 VERDICTS: tuple[Outcome, ...] = ("fail", "warn", "ignore")
+# What the bot does when a watched branch itself has several heads (app.fix_base).
+FixBase = Literal["pull-request", "comment-only", "off"]
+FIX_BASE: tuple[FixBase, ...] = ("pull-request", "comment-only", "off")
 _OUTCOMES: dict[str, Outcome] = {outcome: outcome for outcome in VERDICTS}
 
 # YAML key -> Policy field.
@@ -85,13 +95,19 @@ _RULES: dict[Rule, str] = {
 _RULE_NAMES: dict[str, Rule] = {rule: rule for rule in _RULES}
 
 _POLICY_KEYS = (*_RULES, "ignore")
-_TOP_KEYS = ("environments", "policy", "databases")
+_TOP_KEYS = ("environments", "policy", "no-environment", "databases", "fix-base", "fix-branches")
+# What finding no Alembic environment at all does: stop the check (exit 2), or only warn.
+NoEnvironmentOutcome = Literal["fail", "warn"]
+NO_ENVIRONMENT: tuple[NoEnvironmentOutcome, ...] = ("fail", "warn")
 _SPEC_KEYS = ("name", "config", "section", "script_location", "version_locations")
 _DATABASE_KEYS = ("name", "url_env", "environment", "version_table", "version_table_schema")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+# One of a key's fixed choices (a Literal), as read from the YAML.
+C = TypeVar("C", bound=str)
 _TAG_NAMES = {
     _STR: "a string",
     "tag:yaml.org,2002:int": "an integer",
@@ -164,6 +180,9 @@ class BotConfig:
     environments: tuple[EnvironmentSpec, ...] = ()
     policy: Policy = Policy()
     databases: tuple[DatabaseSpec, ...] = ()
+    no_environment: NoEnvironmentOutcome = "fail"
+    fix_base: FixBase = "pull-request"
+    fix_branches: tuple[str, ...] = ()  # watched besides the default branch
 
 
 def load_bot_config(
@@ -263,6 +282,12 @@ def _yaml_problem(exc: yaml.YAMLError, path: str) -> Problem:
     return Problem.of("config-error", f"invalid YAML: {exc}", path)
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    if len(choices) == 2:
+        return " or ".join(choices)
+    return f"one of {', '.join(choices)}"
+
+
 def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.ScalarNode) and node.tag != _STR:
         return f"{_TAG_NAMES.get(node.tag, node.tag)} ({node.value!r})"
@@ -298,7 +323,35 @@ class _Reader:
         if "policy" in top:
             policy = self.policy(top["policy"])
         databases = self.databases(top["databases"]) if "databases" in top else ()
-        return BotConfig(environments, policy, databases)
+        no_environment: NoEnvironmentOutcome = "fail"
+        if "no-environment" in top:
+            no_environment = self.choice(top["no-environment"], "no-environment", NO_ENVIRONMENT)
+        fix_base: FixBase = "pull-request"
+        if "fix-base" in top:
+            fix_base = self.choice(top["fix-base"], "fix-base", FIX_BASE)
+        branches = self.fix_branches(top["fix-branches"]) if "fix-branches" in top else ()
+        return BotConfig(environments, policy, databases, no_environment, fix_base, branches)
+
+    def choice(self, node: yaml.Node, key: str, choices: tuple[C, ...]) -> C:
+        """One of `choices`; anything else is an error, and the first choice (the default)
+        applies."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in choices:
+            return next(choice for choice in choices if choice == node.value)
+        # YAML 1.1 reads a bare `off` (or `false`, `no`) as a boolean: what the user means.
+        bare = isinstance(node, yaml.ScalarNode) and node.tag == _BOOL
+        if bare and "off" in choices and str(node.value).lower() in ("off", "false", "no"):
+            return next(choice for choice in choices if choice == "off")
+        string = isinstance(node, yaml.ScalarNode) and node.tag == _STR
+        given = repr(node.value) if string else _describe(node)
+        self.error(node, f"{key} must be {_one_of(choices)}, not {given}")
+        return choices[0]
+
+    def fix_branches(self, node: yaml.Node) -> tuple[str, ...]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"fix-branches must be a list of branch names, not {_describe(node)}")
+            return ()
+        names = [self.string(item, "each fix-branches entry") for item in node.value]
+        return tuple(dict.fromkeys(name for name in names if name))
 
     def mapping(
         self, node: yaml.Node, where: str, allowed: tuple[str, ...]

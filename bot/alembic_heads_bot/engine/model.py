@@ -15,6 +15,8 @@ Severity = Literal["error", "warning"]
 # makes of one that fires. Here so that both can name them.
 Rule = Literal["new-heads", "new-branch-points", "problems", "hazards", "applied-revisions"]
 RulePolicy = Literal["fail", "warn", "ignore"]
+# Where a relative script_location was found (`Environment.resolved_from`).
+ResolvedFrom = Literal["config-dir", "repository-root"]
 
 # Every problem code the engine can report. Codes are stable: users match on them in
 # configuration and tooling, so never rename one.
@@ -156,3 +158,9 @@ class Environment:
     # Why the version table above may be a guess (env.py computes it). Kept apart from
     # `problems`: they matter only to a database of this environment that lacks the table.
     version_table_problems: tuple[Problem, ...] = ()
+    # prepend_sys_path as tree directories: where module constants a revision file imports are
+    # looked for (`engine.constants`), before the repository root and src/.
+    prepend_sys_path: tuple[str, ...] = ()
+    # Where a relative script_location was found: Alembic takes it relative to its working
+    # directory, which is the config's folder or the repository root. None: not relative.
+    resolved_from: ResolvedFrom | None = None

@@ -1191,6 +1191,10 @@ def _attribute(
     if isinstance(value, _Unreadable):
         return None
     values = (value,) if isinstance(value, str) else (value or ())
+    if name == "depends_on" and values == ("",):
+        # Alembic makes a one-element tuple a scalar, and `if revision.dependencies:` then
+        # skips "" as no dependency at all (script/revision.py `_add_depends_on`).
+        return ()
     if "" in values:
         problems.append(Problem.of("empty-revision", _EMPTY_ID[name], path, binding.line))
         values = tuple(item for item in values if item)
@@ -1204,8 +1208,8 @@ _EMPTY_ID = {
         'drops the empty entry (so a lone "" makes a base); write None for a base instead.'
     ),
     "depends_on": (
-        '`depends_on` contains the empty string "". Alembic ignores a lone "" but fails with '
-        "KeyError: '' on one inside a tuple or list. The bot drops it; write None instead."
+        '`depends_on` contains the empty string "" beside other ids. Alembic ignores a lone "" '
+        "but fails with KeyError: '' on one among several. The bot drops it; remove it."
     ),
     "branch_labels": (
         '`branch_labels` contains the empty string "". Alembic registers "" as a label, which '

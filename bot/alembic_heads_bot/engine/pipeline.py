@@ -17,6 +17,7 @@ from typing import Protocol
 
 from alembic_heads_bot.engine.analysis import Commits, Verdict, judge, judge_tree
 from alembic_heads_bot.engine.bot_config import (
+    BOT_CONFIG_PATH,
     BotConfig,
     DatabaseSpec,
     Policy,
@@ -24,6 +25,7 @@ from alembic_heads_bot.engine.bot_config import (
     with_overrides,
 )
 from alembic_heads_bot.engine.deployed import DatabaseState
+from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.model import Environment, Problem
 from alembic_heads_bot.engine.scan import ParseCache, TreeScan, scan_tree
 from alembic_heads_bot.engine.tree import Tree
@@ -65,11 +67,15 @@ class PullRequestTrees:
 def judge_pull_request(
     trees: PullRequestTrees, options: Options, cache: ParseCache | None = None
 ) -> Verdict:
-    """The verdict on merging the head into the base tip. Raises EnvironmentNotFound."""
+    """The verdict on merging the head into the base tip. Raises EnvironmentNotFound, and
+    NoEnvironment when the merged tree has no environment to judge."""
     bot_config, config_problems = load_bot_config(trees.base)
     scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
     # The files the change adds or edits are also compiled, as Alembic's import would.
     merged_scan = scanner.scan(trees.merged, options.env, changed_from=trees.base)
+    require_environments(
+        _with(merged_scan, config_problems), bot_config, options.config, options.env
+    )
     # With `env`, the other trees keep the environments the merged tree selected: `env` may
     # match nothing on a side where the environment does not exist yet.
     names = {e.environment.name for e in merged_scan.environments} if options.env else None
@@ -102,12 +108,81 @@ def judge_alone(
 ) -> Verdict:
     """The verdict on one tree with no base to compare with: any unexplained second head, or
     any error, fails. The bot config is the tree's own, or `config_from`'s (a base tip, which
-    the tree must not be able to relax)."""
+    the tree must not be able to relax). Raises NoEnvironment when it has no environment."""
     bot_config, config_problems = load_bot_config(config_from or tree)
     scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
     scan = _with(scanner.scan(tree, options.env), config_problems)
+    require_environments(scan, bot_config, options.config, options.env)
     states = _databases(options, bot_config, scan)
     return judge_tree(scan, _policy(options, bot_config), databases=states)
+
+
+class NoEnvironment(CannotJudge):
+    """Nothing to judge: no Alembic environment was found, or the one named is not there.
+    Never a pass: a typo in a path, or a layout the bot does not know, would otherwise look
+    like a repository whose migrations are fine."""
+
+
+_HOW_TO_NAME = (
+    f"name one with --config FILE (the Action's `config` input) or under `environments:` in "
+    f"{BOT_CONFIG_PATH}"
+)
+
+
+def require_environments(
+    scan: TreeScan, bot_config: BotConfig, config: str | None, env: str | None
+) -> None:
+    """NoEnvironment, in one line saying what is missing and how to name it, when `scan`
+    found no environment; unless nothing was named (no `config`, `env` or bot config
+    `environments:`) and the bot config says `no-environment: warn`, for a repository that
+    runs the check before its first migration (the scan's `no-environment` warning stays)."""
+    if scan.environments:
+        return
+    named = config is not None or env is not None or bool(bot_config.environments)
+    if not named and bot_config.no_environment == "warn":
+        return
+    raise NoEnvironment(_nothing_found(scan, bot_config, config, env))
+
+
+def _nothing_found(
+    scan: TreeScan, bot_config: BotConfig, config: str | None, env: str | None
+) -> str:
+    errors = [p for p in scan.problems if p.severity == "error"]
+    # What reading the configs said (the bot config's own entries, when it lists some).
+    found = [p for p in errors if p.path != BOT_CONFIG_PATH or bot_config.environments]
+    reason = _located(found[0]) if found else None
+    # A mistake in the bot config (a misspelt `no-environment`, say) may be why: said too.
+    others = [p for p in errors if p.path == BOT_CONFIG_PATH and p not in found[:1]]
+    also = "".join(f"; also {_located(p)}" for p in others)
+    if config is not None:
+        reason = reason or f"{config} defines no Alembic environment"
+        return (
+            f"{reason}, so nothing was checked: --config (the Action's `config` input) names an "
+            f"alembic.ini or pyproject.toml relative to the repository root{also}"
+        )
+    if bot_config.environments:
+        reason = reason or "no environment listed under `environments:` was found"
+        return (
+            f"{reason}, so nothing was checked: fix the paths under `environments:` in "
+            f"{BOT_CONFIG_PATH}{also}"
+        )
+    nothing = (
+        "no Alembic environment found (no alembic.ini, alembic_*.ini or pyproject.toml sets "
+        "script_location, and no folder holds revision files), so nothing was checked"
+    )
+    if env is not None:
+        return f"--env {env}: {nothing}: {_HOW_TO_NAME}{also}"
+    warn = "; before the first migration, `no-environment: warn` there makes this a warning"
+    return f"{nothing}: {_HOW_TO_NAME}{warn}{also}"
+
+
+def _located(problem: Problem) -> str:
+    """A problem's message led by its file and line, unless the message names the file."""
+    message = problem.message.rstrip(".")
+    if problem.path is None or problem.path in message:
+        return message
+    where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+    return f"{where}: {message}"
 
 
 def _policy(options: Options, bot_config: BotConfig) -> Policy:

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
+from alembic_heads_bot.engine.alembic_version import apply_pinned_version
 from alembic_heads_bot.engine.bot_config import BotConfig
+from alembic_heads_bot.engine.constants import resolve_files
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
 from alembic_heads_bot.engine.header import read_revision_header
@@ -218,7 +220,10 @@ def scan_environment(
     tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
 ) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    files = cache.parse_all(tree, paths, changed_from)
+    files = tuple(cache.parse_all(tree, paths, changed_from))
+    # A stage of its own: a file's values may name constants of other files of the tree.
+    files = resolve_files(tree, env, files)
+    files = apply_pinned_version(tree, env, files)
     graph = build_graph([f.revision for f in files if f.revision is not None])
     problems = (
         *env.problems,
@@ -226,7 +231,7 @@ def scan_environment(
         *(p for f in files for p in f.problems),
         *graph.problems,
     )
-    return EnvironmentScan(env, tuple(files), graph, problems)
+    return EnvironmentScan(env, files, graph, problems)
 
 
 # Files read ahead at once: enough that a git process per batch costs little, few enough
@@ -235,7 +240,9 @@ _READ_AHEAD = 2000
 
 
 def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]:
-    if name is None:
+    # No environment at all is not a wrong name: the caller says what is missing
+    # (`pipeline.require_environments`).
+    if name is None or not discovery.environments:
         return discovery.environments
     chosen = select(discovery, name)
     if chosen is None:

@@ -55,7 +55,9 @@ def test_a_clean_check_still_sends_its_output_once(tmp_path: Path) -> None:
 
 def test_a_commit_status_description_fits_in_140_characters(tmp_path: Path) -> None:
     failing, _ = verdicts(tmp_path)
-    assert status_description(failing) == "This change adds a second head to the migration history"
+    assert status_description(failing, SIDES) == (
+        "New Alembic head: origin/main's single head becomes 2 once merged"
+    )
     bad = many_heads(tmp_path, 3)
     text = status_description(bad)
     assert len(text) <= DESCRIPTION_LIMIT

@@ -18,12 +18,13 @@ from rendered import Rendered
 from verdicts import SIDES, many_heads, verdicts
 
 
-def test_a_failing_body_starts_with_its_marker_and_state(tmp_path: Path) -> None:
+def test_a_failing_body_starts_with_its_marker_and_state(tmp_path: Path, mermaid_parser) -> None:
     failing, _ = verdicts(tmp_path)
     body = comment_body(failing, SIDES, status_name="alembic-heads", previous=None)
     assert is_sticky(body, "alembic-heads") and not is_sticky(body, "other-name")
     assert previous_state(body) == "fail"
-    assert "### ❌ Alembic migrations" in body and "```mermaid" in body
+    assert "### ❌ New Alembic head: origin/main's single head becomes 2" in body
+    assert len(mermaid_parser.assert_blocks_parse(body)) == 1
 
 
 def test_a_fix_after_a_failure_is_resolved_and_stays_resolved(tmp_path: Path) -> None:

@@ -6,16 +6,14 @@ import re
 
 from alembic_heads_bot.adapters.databases import DatabaseReader
 from alembic_heads_bot.app.pull_request import analyse
-from alembic_heads_bot.engine.analysis import MergePlan, NewHead, judge_tree
+from alembic_heads_bot.engine.analysis import MergePlan, judge_tree
 from alembic_heads_bot.engine.bot_config import Policy
 from alembic_heads_bot.engine.graph import build_graph
-from alembic_heads_bot.engine.model import Problem, Revision
+from alembic_heads_bot.engine.model import Problem
 from alembic_heads_bot.engine.report.verdict import (
-    MAX_DIAGRAM_NODES,
     Sides,
     findings,
     fix_commands,
-    focus_nodes,
     markdown_report,
     text_report,
 )
@@ -41,7 +39,7 @@ from versiondb import sqlite_database
 INI = "[alembic]\nscript_location = m\n"
 
 
-def test_markdown_says_it_fails_links_the_file_and_draws_the_collision(tmp_path):
+def test_markdown_says_it_fails_links_the_file_and_draws_the_collision(tmp_path, mermaid_parser):
     repo = classic(tmp_path)
     verdict = analyse(repo.path, "main", "feature")
     body = markdown_report(
@@ -50,12 +48,12 @@ def test_markdown_says_it_fails_links_the_file_and_draws_the_collision(tmp_path)
         link=lambda path, line: f"https://example.test/blob/{path}#L{line}",
         command="/merge-heads",
     )
-    assert body.startswith("### ❌ Alembic migrations: this change adds a second head")
+    assert body.startswith("### ❌ New Alembic head: main's single head becomes 2 once merged\n")
     assert "| on `main` | `c` |" in body
     assert "| after the merge | `c`, `d` |" in body
     assert "[`m/versions/d.py:3`](https://example.test/blob/m/versions/d.py#L3)" in body
     assert "collides with `c` (common ancestor `b`)" in body
-    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    [diagram] = mermaid_parser.assert_blocks_parse(body)
     assert ['"b (branchpoint)' in diagram, '"a' in diagram] == [True, False]
     assert "comment `/merge-heads`" in body
     assert "git merge main    # or: git rebase main" in body
@@ -65,19 +63,9 @@ def test_a_clean_change_says_so_in_one_line(tmp_path):
     repo = classic(tmp_path)
     verdict = analyse(repo.path, "main", "main")
     assert markdown_report(verdict).splitlines()[0] == (
-        "### ✅ Alembic migrations: migrations are fine: one head per stream"
+        "### ✅ No new Alembic head: the base branch's single head stays single"
     )
     assert text_report(verdict).startswith("alembic-heads-bot: OK")
-
-
-def test_a_long_history_is_cut_to_the_heads_nearest_revisions_with_a_note():
-    chain = [Revision("r0")] + [Revision(f"r{i}", (f"r{i - 1}",)) for i in range(1, 100)]
-    graph = build_graph([*chain, Revision("x", ("r0",))])
-    heads = (NewHead("x", "x.py", 1, ("r0",), ("r99",), "r0"),)
-    nodes, cut = focus_nodes(graph, heads)
-    assert cut
-    assert len(nodes) == MAX_DIAGRAM_NODES
-    assert {"x", "r99", "r0"} <= nodes
 
 
 def test_untrusted_text_cannot_open_html_or_mention_people():
@@ -99,7 +87,7 @@ def _env():
     return Environment("alembic.ini", "alembic.ini", "alembic", "m", ("m/versions",))
 
 
-def test_databases_are_listed_and_marked_in_the_diagram(tmp_path):
+def test_databases_are_listed_and_marked_in_the_diagram(tmp_path, mermaid_parser):
     repo = classic(tmp_path)
     repo.checkout("main")
     repo.write({".github/alembic-heads.yml": "databases: [{name: production, url_env: DB}]\n"})
@@ -110,7 +98,7 @@ def test_databases_are_listed_and_marked_in_the_diagram(tmp_path):
 
     body = markdown_report(verdict, sides)
     assert "| `production` | `c` | `d` | `d` |" in body
-    diagram = body.split("```mermaid\n")[1].split("```")[0]
+    [diagram] = mermaid_parser.assert_blocks_parse(body)
     assert '["c (head) (current: production)<br/>step c"]' in diagram
     applied = next(
         line
@@ -142,10 +130,13 @@ def test_an_unreadable_database_is_a_warning_in_both_reports(tmp_path):
 # --- hostile text ------------------------------------------------------------------------------
 
 
-def test_hostile_ids_file_names_and_messages_render_as_text_in_the_job_summary(tmp_path):
+def test_hostile_ids_file_names_and_messages_render_as_text_in_the_job_summary(
+    tmp_path, mermaid_parser
+):
     verdict = hostile_verdict(tmp_path)
     summary = markdown_report(verdict, SIDES, link=linker)  # what the Action appends
     assert_renders_as_text(summary, verdict)
+    assert len(mermaid_parser.assert_blocks_parse(summary)) == 1
     page = Rendered(summary)
     assert f"{in_markdown(PR_FILE)}:4" in page.codes()  # the file's link label, whole
     assert any(REFUSED in text and "not allowed" in text for text in page.text().split("\n"))

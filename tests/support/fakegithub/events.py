@@ -262,3 +262,17 @@ def merge_group(
     }
     variables = {**_base_variables(fake, full_name), "GITHUB_REF": head_ref, "GITHUB_SHA": head_sha}
     return _checked(fake, "merge_group", payload, variables)
+
+
+def schedule(fake: FakeGitHub, full_name: str, cron: str) -> Event:
+    """A `schedule` run: no webhook stands behind it, so there is no description to check the
+    payload against; Actions gives it `schedule` and `workflow`, and the default branch as
+    GITHUB_REF."""
+    repo = fake.repo(full_name)
+    payload = {"schedule": cron, "workflow": ".github/workflows/alembic-heads.yml"}
+    variables = {
+        **_base_variables(fake, full_name),
+        "GITHUB_REF": f"refs/heads/{repo.default_branch}",
+        "GITHUB_SHA": fake.branch_sha(full_name, repo.default_branch),
+    }
+    return Event("schedule", payload, variables)

@@ -564,3 +564,20 @@ class FakeGitHub:
             return events.merge_group(
                 self, full_name, head_sha, base_ref, base_sha, head_ref, sender
             )
+
+    def event_schedule(self, full_name: str, cron: str = "17 3 * * *") -> events.Event:
+        """A `schedule` run on the default branch."""
+        with self.lock:
+            return events.schedule(self, full_name, cron)
+
+    def close_pr(self, full_name: str, number: int, *, merged: bool = False) -> None:
+        """Close a pull request (merged: as the merge button does, after its commits landed)."""
+        with self.lock:
+            pr = self.pull(full_name, number)
+            pr.state, pr.merged, pr.closed_at = "closed", merged, now()
+
+    def open_pulls(self, full_name: str, head: str | None = None) -> list[PullRequest]:
+        """The open pull requests (from branch `head` when given), oldest first."""
+        with self.lock:
+            pulls = sorted(self.repo(full_name).pulls.values(), key=lambda p: p.number)
+            return [p for p in pulls if p.state == "open" and head in (None, p.head_ref)]

@@ -144,6 +144,67 @@ def list_pulls(call: Call) -> Reply:
     return call.paginate(items)
 
 
+def _head_branch(repo: Repo, head: str) -> str:
+    """`branch` or `owner:branch` of this repository (the fake opens no fork's pull request
+    through the API)."""
+    owner, _, branch = head.rpartition(":")
+    if owner and owner != repo.owner:
+        raise invalid(f"head {head} is not a branch of {repo.full_name}", field_name="head")
+    return branch
+
+
+@handles("pulls/create")
+def create_pull(call: Call) -> Reply:
+    repo = call.repo("pull_requests", "write")
+    head = call.json_field("head", str, required=True)
+    base = call.json_field("base", str, required=True)
+    title = call.json_field("title", str, required=True)
+    body = call.json_field("body", str) or ""
+    draft = call.json_field("draft", bool) or False
+    branch = _head_branch(repo, head)
+    for field_name, name in (("head", branch), ("base", base)):
+        if f"refs/heads/{name}" not in repo.bare.refs(f"refs/heads/{name}"):
+            raise invalid(f"{field_name} is invalid", field_name=field_name)
+    for pr in repo.pulls.values():
+        if pr.state == "open" and (pr.head_repo, pr.head_ref, pr.base_ref) == (
+            repo.full_name,
+            branch,
+            base,
+        ):
+            raise invalid(
+                f"A pull request already exists for {repo.owner}:{branch}.", code="custom"
+            )
+    head_sha = repo.bare.refs(f"refs/heads/{branch}")[f"refs/heads/{branch}"]
+    base_sha = repo.bare.refs(f"refs/heads/{base}")[f"refs/heads/{base}"]
+    if repo.bare.is_ancestor(head_sha, base_sha):
+        raise invalid(f"No commits between {base} and {branch}", code="custom")
+    assert call.token is not None
+    pr = call.fake.open_pr(
+        repo.full_name, head=branch, base=base, author=call.token.login, title=title, body=body,
+        draft=draft,
+    )  # fmt: skip
+    body_json = render.pull_request(call.fake.urls, pr, call.fake.pull_context(repo, pr))
+    return Reply(201, body_json, {"Location": body_json["url"]})
+
+
+@handles("pulls/update")
+def update_pull(call: Call) -> Reply:
+    repo = call.repo("pull_requests", "write")
+    pr = _pull(repo, call)
+    for key in ("title", "body"):
+        value = call.json_field(key, str)
+        if value is not None:
+            setattr(pr, key, value)
+    state = call.json_field("state", str)
+    if state is not None:
+        if state not in ("open", "closed"):
+            raise invalid(f"state is not included in the list: {state}", field_name="state")
+        pr.state = state
+        pr.closed_at = now() if state == "closed" else None
+    pr.updated_at = now()
+    return Reply(200, render.pull_request(call.fake.urls, pr, call.fake.pull_context(repo, pr)))
+
+
 @handles("issues/get")
 def get_issue(call: Call) -> Reply:
     repo = call.repo(COMMENT_SCOPES, "read")

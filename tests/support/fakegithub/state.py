@@ -88,6 +88,7 @@ class Issue:
     state: str = "open"
     created_at: str = field(default_factory=now)
     updated_at: str = field(default_factory=now)
+    closed_at: str | None = None
 
 
 @dataclass

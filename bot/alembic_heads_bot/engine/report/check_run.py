@@ -63,7 +63,7 @@ def check_output(
     )
     found = found if found is not None else findings(verdict, sides)
     notes = tuple(_annotation(f) for f in found if f.path)
-    title = cut(visible(headline(verdict)), _TITLE_LIMIT)
+    title = cut(visible(headline(verdict, sides)), _TITLE_LIMIT)
     return CheckOutput(conclusion(verdict, exit_code), title, summary, notes)
 
 
@@ -85,7 +85,6 @@ def status_state(exit_code: int) -> str:
     return "failure" if exit_code == 1 else "success"
 
 
-def status_description(verdict: Verdict) -> str:
+def status_description(verdict: Verdict, sides: Sides | None = None) -> str:
     """The one line a commit status shows, within GitHub's 140 characters."""
-    text = visible(headline(verdict))
-    return cut(text[0].upper() + text[1:], DESCRIPTION_LIMIT)
+    return cut(visible(headline(verdict, sides or Sides())), DESCRIPTION_LIMIT)

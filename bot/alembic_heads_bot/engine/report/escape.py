@@ -324,8 +324,9 @@ def mermaid_label(text: str) -> str:
 
 
 def dot_string(text: str) -> str:
-    """Text for the inside of a Graphviz DOT quoted string."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Untrusted text for the inside of a Graphviz DOT quoted string, on one line (as a
+    Mermaid label is): no quote or backslash of its own can end the string."""
+    return _one_line(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def shell_command(words: Iterable[str]) -> str:

@@ -37,6 +37,7 @@ def environment_dict(env_scan: EnvironmentScan) -> dict[str, object]:
         "config": env.config_path,
         "script_location": env.script_location,
         "version_locations": list(env.version_locations),
+        "resolved_from": env.resolved_from,
         "revisions": len(graph.revisions),
         "heads": list(graph.heads),
         "real_heads": list(graph.real_heads),

@@ -21,9 +21,7 @@ from alembic_heads_bot.engine.analysis import (
     Outcome,
     Verdict,
 )
-from alembic_heads_bot.engine.graph import Graph
 from alembic_heads_bot.engine.model import Rule
-from alembic_heads_bot.engine.report.diagram import mermaid
 from alembic_heads_bot.engine.report.escape import (
     code_block,
     code_list,
@@ -35,12 +33,10 @@ from alembic_heads_bot.engine.report.escape import (
     table_cell,
     visible,
 )
+from alembic_heads_bot.engine.report.head_diagram import head_diagram_markdown
 from alembic_heads_bot.engine.report.heads import problem_line
 
 Linker = Callable[[str, int | None], str | None]
-
-# A diagram larger than this is cut to the heads' nearest history, with a note.
-MAX_DIAGRAM_NODES = 40
 
 
 @dataclass(frozen=True)
@@ -90,16 +86,49 @@ def alembic_merge(plan: MergePlan) -> str:
     return shell_command(["alembic", "merge", "-m", merge_message(plan), *plan.heads])
 
 
-def headline(verdict: Verdict) -> str:
+def headline(verdict: Verdict, sides: Sides = Sides()) -> str:
+    """What happened, in one line: the title of the comment, the check run and the job
+    summary, and the commit status's description."""
     if not verdict.ok:
-        if any(env.new_heads and "new-heads" in env.failed_rules for env in verdict.environments):
-            return "this change adds a second head to the migration history"
+        grown = _grown(verdict, "failed")
+        if grown is not None:
+            return f"New Alembic head: {_head_change(grown, sides)}"
         if verdict.failed_rules == ("applied-revisions",):
-            return "this change rewrites a revision that a database has applied"
-        return f"failed: {', '.join(verdict.failed_rules)}"
+            return "Rewrites a revision that a database has applied"
+        return f"Failed: {', '.join(verdict.failed_rules)}"
+    grown = _grown(verdict, "warned")
+    if grown is not None:
+        return f"New Alembic head, allowed by the policy: {_head_change(grown, sides)}"
     if verdict.warned_rules:
-        return f"passes with warnings: {', '.join(verdict.warned_rules)}"
-    return "migrations are fine: one head per stream"
+        return f"No new Alembic head, with warnings: {', '.join(verdict.warned_rules)}"
+    return f"No new Alembic head: {_heads_kept(verdict, sides)}"
+
+
+def _grown(verdict: Verdict, how: str) -> EnvironmentVerdict | None:
+    """The first environment with a new head that `new-heads` failed or warned on."""
+    for env in verdict.environments:
+        rules = env.failed_rules if how == "failed" else env.warned_rules
+        if env.new_heads and "new-heads" in rules:
+            return env
+    return None
+
+
+def _head_change(env: EnvironmentVerdict, sides: Sides) -> str:
+    """ "main's single head becomes 2 once merged" """
+    if env.new_environment or not env.base_heads:
+        return f"a new migration history starts with {len(env.heads)} heads"
+    if len(env.base_heads) == 1:
+        return f"{sides.base}'s single head becomes {len(env.heads)} once merged"
+    return f"{sides.base}'s {len(env.base_heads)} heads become {len(env.heads)} once merged"
+
+
+def _heads_kept(verdict: Verdict, sides: Sides) -> str:
+    if verdict.mode != "pull-request":
+        return "one head per migration history"
+    counts = {(len(env.base_heads), len(env.heads)) for env in verdict.environments}
+    if counts == {(1, 1)}:
+        return f"{sides.base}'s single head stays single"
+    return f"{sides.base}'s heads stay as they are"
 
 
 # --- findings ------------------------------------------------------------------------------
@@ -179,7 +208,7 @@ def _short(sha: str | None) -> str:
 def text_report(verdict: Verdict, sides: Sides = Sides(), compared: str | None = None) -> str:
     """The report; `compared` (see `compared_line`) is its first line when given."""
     lines = [compared] if compared is not None else []
-    lines.append(f"alembic-heads-bot: {'OK' if verdict.ok else 'FAIL'}: {headline(verdict)}")
+    lines.append(f"alembic-heads-bot: {'OK' if verdict.ok else 'FAIL'}: {headline(verdict, sides)}")
     if verdict.conflicts:
         lines.append(f"git cannot merge cleanly: {', '.join(verdict.conflicts)}")
     lines += [f"note: {note}" for note in verdict.notes]
@@ -284,7 +313,7 @@ def markdown_report(
     (e.g. "/merge-heads"), when the bot can apply it. Leaving out the diagrams and the
     collapsed details makes a shorter report for where size is limited."""
     icon = "✅" if verdict.ok else "❌"
-    parts = [f"### {icon} Alembic migrations: {plain(headline(verdict))}"]
+    parts = [f"### {icon} {plain(headline(verdict, sides))}"]
     if verdict.conflicts:
         conflicted = code_list(verdict.conflicts)
         parts.append(f"Git cannot merge this change cleanly: {conflicted}.")
@@ -319,7 +348,7 @@ def _environment_markdown(
     for head in env.new_heads:
         lines.append(_new_head_markdown(head, link))
     if diagrams and env.graph is not None and env.new_heads:
-        lines.append(_diagram_markdown(env.graph, env.new_heads, env.applied_in))
+        lines.append(head_diagram_markdown(env.graph, env, env.applied_in, sides.base, sides.head))
     if env.merge_plan is not None and "new-heads" in env.failed_rules + env.warned_rules:
         lines.append(_fix_markdown(env.merge_plan, sides, command))
     if env.databases:
@@ -377,42 +406,6 @@ def _fix_markdown(plan: MergePlan, sides: Sides, command: str | None) -> str:
     if plan.note:
         lines.append(f"> {prose(plan.note)}")
     return "\n".join(lines)
-
-
-def focus_nodes(graph: Graph, heads: tuple[NewHead, ...]) -> tuple[set[str], bool]:
-    """The part of the graph that explains the new heads: from their common ancestors up to
-    the heads involved. Cut to the nearest history when larger than MAX_DIAGRAM_NODES."""
-    tops = {h.revision for h in heads} | {c for h in heads for c in h.collides_with}
-    tops &= set(graph.revisions)
-    roots = {
-        ancestor
-        for ancestor in (h.common_ancestor for h in heads)
-        if ancestor is not None and ancestor in graph.revisions
-    }
-    below = graph.ancestors(tops)
-    nodes = (graph.descendants(roots) & below) | roots if roots else below
-    if len(nodes) <= MAX_DIAGRAM_NODES:
-        return nodes, False
-    return _nearest(graph, tops, nodes), True
-
-
-def _nearest(graph: Graph, tops: set[str], allowed: set[str]) -> set[str]:
-    """Breadth-first down from the heads until the diagram is full."""
-    kept: set[str] = set()
-    frontier = sorted(tops)
-    while frontier and len(kept) < MAX_DIAGRAM_NODES:
-        kept.update(frontier[: MAX_DIAGRAM_NODES - len(kept)])
-        frontier = sorted({p for r in frontier for p in graph.parents(r) if p in allowed} - kept)
-    return kept
-
-
-def _diagram_markdown(
-    graph: Graph, heads: tuple[NewHead, ...], applied_in: Mapping[str, tuple[str, ...]]
-) -> str:
-    nodes, cut = focus_nodes(graph, heads)
-    note = f"\n_Only the {len(nodes)} revisions nearest the heads are drawn._" if cut else ""
-    legend = "\n_A green border: applied in a database the bot reads._" if applied_in else ""
-    return f"```mermaid\n{mermaid(graph, nodes, applied_in)}```{note}{legend}"
 
 
 def _details_markdown(verdict: Verdict, link: Linker) -> str:
