@@ -141,6 +141,22 @@ def test_missing_paths_and_links_cannot_be_read(tmp_path: Path) -> None:
         assert raised.value.errno == errno.ELOOP
 
 
+def test_many_files_are_read_at_once_as_read_reads_them(tmp_path: Path) -> None:
+    """One git process for many files; links, missing and oversized files are left to `read`,
+    which explains them, and no more than the budget is held at once."""
+    repo = populated(tmp_path / "repo")
+    with repo.open() as handle:
+        tree = GitTree(handle, "HEAD", max_bytes=100)
+        files = sorted(tree.paths())
+        many = tree.read_many([*files, "not/there.py"])
+        readable = {p for p in files if tree.link(p) is None and p != "data/blob.bin"}
+        assert set(many) == readable
+        assert all(data == tree.read(p) for p, data in many.items())
+        some = tree.read_many(files, budget=20)
+        assert 0 < len(some) < len(many)
+        assert all(data == many[p] for p, data in some.items())
+
+
 def test_revision_expressions_resolve_to_full_commit_shas(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     first = repo.commit("first")

@@ -1,7 +1,7 @@
 """The parse cache on disk, so that a second local run re-parses only the files that changed.
 
 Entries are plain tuples written with `marshal` (data only: loading one runs nothing). The file
-name carries a digest of the parser's own source, so a new parser never reads old results. A
+name carries a digest of the parsers' own source, so a new parser never reads old results. A
 missing, unreadable or corrupt cache is simply a cold start.
 """
 
@@ -12,7 +12,7 @@ import marshal
 import os
 from pathlib import Path
 
-from alembic_heads_bot.engine import model, parse
+from alembic_heads_bot.engine import header, model, parse
 from alembic_heads_bot.engine.scan import ParseCache, encode_parsed
 
 MAX_ENTRIES = 200_000
@@ -24,7 +24,7 @@ def cache_path() -> Path | None:
         return None
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     digest = hashlib.sha1()
-    for module in (parse, model):
+    for module in (parse, header, model):
         digest.update(Path(module.__file__ or "").read_bytes())
     return Path(base) / "alembic-heads-bot" / f"parsed-{digest.hexdigest()[:16]}.marshal"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from alembic_heads_bot.adapters.version_table import DatabaseUnreadable, read_applied
 from alembic_heads_bot.engine.alembic_config import Discovery, select
 from alembic_heads_bot.engine.bot_config import DatabaseSpec
 from alembic_heads_bot.engine.deployed import DatabaseState, table_name
@@ -58,6 +57,10 @@ class DatabaseReader:
     def _connect(
         self, name: str, env: str, url: str, table: str, schema: str | None, shown: str
     ) -> DatabaseState:
+        # Imported here: SQLAlchemy takes longer to import than a check of a few hundred
+        # revisions takes, and most checks read no database.
+        from alembic_heads_bot.adapters.version_table import DatabaseUnreadable, read_applied
+
         try:
             rows = read_applied(url, table, schema, timeout=self.timeout)
         except DatabaseUnreadable as exc:

@@ -60,11 +60,16 @@ class DiskTree:
     def read(self, path: str) -> bytes:
         if self._is_link(path):
             raise OSError(errno.ELOOP, "is a symbolic link", path)
-        with open(self._full(path), "rb") as file:  # noqa: PTH123
-            size = os.fstat(file.fileno()).st_size  # of the file opened: no race with a swap
+        # A file descriptor, not a file object: a buffered read of max_bytes + 1 allocates that
+        # much for every file, and the objects cost more than the read.
+        fd = os.open(self._full(path), os.O_RDONLY | _O_CLOEXEC)
+        try:
+            size = os.fstat(fd).st_size  # of the file opened: no race with a swap
             if size > self.max_bytes:
                 raise FileTooLarge(path, size, self.max_bytes)
-            data = file.read(self.max_bytes + 1)  # a file that grows meanwhile stays bounded
+            data = _read_up_to(fd, self.max_bytes + 1, size + 1)
+        finally:
+            os.close(fd)
         if len(data) > self.max_bytes:
             raise FileTooLarge(path, len(data), self.max_bytes)
         return data
@@ -114,6 +119,24 @@ class DiskTree:
                 raise SourceError(f"cannot read directory {self.root}: {error.strerror}") from None
             self._unreadable.append(directory)
             return []
+
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_up_to(fd: int, limit: int, expected: int) -> bytes:
+    """At most `limit` bytes, to the end of the file (which may grow or shrink meanwhile),
+    asking for `expected` bytes first."""
+    chunks: list[bytes] = []
+    total, want = 0, min(expected, limit)
+    while total < limit:
+        chunk = os.read(fd, want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = min(max(want, 65536), limit - total)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _kind(entry: os.DirEntry[str]) -> Literal["link", "dir", "file", "other"]:

@@ -20,7 +20,7 @@ import errno
 import os
 import re
 import subprocess
-from collections.abc import Callable, KeysView, Mapping, Sequence
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -75,15 +75,17 @@ def run_git(
     *args: str,
     env: Mapping[str, str] | None = None,
     timeout: int = GIT_TIMEOUT,
+    stdin: bytes | None = None,
 ) -> GitOutput:
-    """Run `git ARGS` in `cwd` (fixed argv, no shell, never prompting); raises GitError only
-    when git cannot be run or does not finish: a failing command is its status."""
+    """Run `git ARGS` in `cwd` (fixed argv, no shell, never prompting), `stdin` as its input;
+    raises GitError only when git cannot be run or does not finish: a failing command is its
+    status."""
     environ = dict(os.environ if env is None else env)
     environ["GIT_TERMINAL_PROMPT"] = "0"
     try:
         done = subprocess.run(
             ["git", *args], cwd=cwd, env=environ, capture_output=True, timeout=timeout,
-            check=False,
+            check=False, input=stdin,
         )  # fmt: skip
     except FileNotFoundError:
         raise GitError("git is not installed") from None
@@ -266,9 +268,14 @@ def resolve(repo: git.Repo, rev: str) -> str:
     # A leading "-" would be read as an option by git.
     if not rev or rev.startswith("-"):
         raise UnknownRevision(f"invalid revision {rev!r}")
+    git_dir = os.fspath(repo.git_dir)
+    if (git_dir, rev) in _COMMITS:
+        return rev
     status, out, err = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if status == 0:
-        return out.decode("ascii").strip()
+        sha = out.decode("ascii").strip()
+        _COMMITS.add((git_dir, sha))
+        return sha
     where = repo.working_tree_dir or repo.git_dir
     if err:  # --quiet silences "unknown revision": what git still says is worth passing on
         raise GitError(f"cannot resolve revision {rev!r} in {where}: {last_line(err)}")
@@ -280,6 +287,11 @@ def resolve(repo: git.Repo, rev: str) -> str:
             "the same command again"
         )
     raise UnknownRevision(message)
+
+
+# (git dir, sha) of commits `resolve` found: a commit's sha names it for good, and a check
+# resolves the same few commits again and again (a git process each).
+_COMMITS: set[tuple[str, str]] = set()
 
 
 def is_shallow(repo: git.Repo) -> bool:
@@ -370,10 +382,14 @@ def default_base(repo: git.Repo) -> str | None:
     return None
 
 
-def _git(repo: git.Repo, *args: str) -> tuple[int, bytes, str]:
+def _git(repo: git.Repo, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, str]:
     """Run a git command in the repository: exit status, stdout bytes, stderr text."""
-    done = run_git(repo.working_tree_dir or repo.git_dir, *args)
+    done = run_git(repo.working_tree_dir or repo.git_dir, *args, stdin=stdin)
     return done.status, done.stdout, done.stderr
+
+
+# What one `GitTree.read_many` holds in memory at most (the rest is left to `read`).
+READ_MANY_BYTES = 16 * 1024 * 1024
 
 
 class GitTree:
@@ -402,7 +418,7 @@ class GitTree:
         return self._listing().keys()
 
     def link(self, path: str) -> str | None:
-        entry = self._entry(path)
+        entry = self._entry(path)  # asked of every file of the tree: kept short
         if entry.mode != _SYMLINK_MODE:
             return None
         if path not in self._links:
@@ -418,8 +434,32 @@ class GitTree:
             raise OSError(errno.ELOOP, "is a symbolic link", path)
         return self._blob(path, entry)
 
+    def read_many(self, paths: Iterable[str], budget: int = READ_MANY_BYTES) -> dict[str, bytes]:
+        """The bytes of many files from one git process (`read` asks git once per file, which
+        costs more than parsing it): as many of `paths` as fit in `budget` bytes, all but the
+        ones `read` refuses or cannot find, which are left to it to explain."""
+        wanted: dict[str, list[str]] = {}  # blob id -> its paths
+        total = 0
+        for path in paths:
+            entry = self._listing().get(path)
+            if entry is None or entry.mode == _SYMLINK_MODE or entry.size is None:
+                continue
+            if entry.size > self.max_bytes:
+                continue
+            if entry.oid not in wanted:
+                total += entry.size
+                if total > budget:
+                    break
+            wanted.setdefault(entry.oid, []).append(path)
+        if not wanted:
+            return {}
+        request = "".join(f"{oid}\n" for oid in wanted).encode("ascii")
+        status, out, _ = _git(self.repo, "cat-file", "--batch", stdin=request)
+        return _batch_blobs(out, wanted) if status == 0 else {}
+
     def _entry(self, path: str) -> TreeEntry:
-        entry = self._listing().get(path)
+        entries = self._entries if self._entries is not None else self._listing()
+        entry = entries.get(path)
         if entry is None:
             where = f"not in {self._what} {self.object_id[:12]}"
             raise FileNotFoundError(errno.ENOENT, where, path)
@@ -446,6 +486,29 @@ class GitTree:
             raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
         # Submodules (commits) and trees are left out: only files are revisions or configs.
         return {path: e for path, e in parse_ls_tree(out).items() if e.kind == "blob"}
+
+
+def _batch_blobs(out: bytes, wanted: dict[str, list[str]]) -> dict[str, bytes]:
+    """`git cat-file --batch` output (`<oid> blob <size>` LF <bytes> LF, or `<oid> missing`
+    LF), by path; a blob git does not give as asked is left out."""
+    found: dict[str, bytes] = {}
+    position = 0
+    for oid, paths in wanted.items():
+        end = out.find(b"\n", position)
+        if end < 0:
+            break
+        header = out[position:end].split()
+        position = end + 1
+        if header[1:] == [b"missing"]:
+            continue  # `read` says so
+        if len(header) != 3 or header[:2] != [oid.encode("ascii"), b"blob"]:
+            break  # not what was asked: the rest is left to `read`
+        size = int(header[2])
+        data = out[position : position + size]
+        position += size + 1
+        for path in paths:
+            found[path] = data
+    return found
 
 
 def _resolve_tree_ish(repo: git.Repo, rev: str) -> tuple[str | None, str]:

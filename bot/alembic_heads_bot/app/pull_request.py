@@ -80,8 +80,11 @@ def analyse(
         if fork is None:
             raise GitError(_unrelated(repo, base_ref, head_ref))
         merged = merge_tree(repo, base, head)
+        base_tree = GitTree(repo, base)
+        # A branch made from the base's current tip forks there: list that commit once.
+        fork_tree = base_tree if fork == base else GitTree(repo, fork)
         trees = PullRequestTrees(
-            GitTree(repo, base), GitTree(repo, fork), GitTree(repo, head),
+            base_tree, fork_tree, GitTree(repo, head),
             GitTree(repo, merged.tree), merged.conflicts, Commits(base, head, fork, merged.tree),
         )  # fmt: skip
         return judge_pull_request(trees, options, cache)

@@ -183,7 +183,12 @@ class _Index:
     @classmethod
     def of(cls, tree: Tree) -> _Index:
         files = frozenset(tree.paths())
-        dirs = {parent for path in files for parent in _parents(path)}
+        dirs: set[str] = set()
+        for path in files:
+            parent = path.rpartition("/")[0]
+            while parent and parent not in dirs:  # its own parents are in already
+                dirs.add(parent)
+                parent = parent.rpartition("/")[0]
         return cls(tree, files, frozenset(dirs))
 
     def is_dir(self, path: str) -> bool:

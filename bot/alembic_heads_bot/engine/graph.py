@@ -93,7 +93,9 @@ def _is_base(rev: Revision) -> bool:
     return rev.complete and not rev.down_revision
 
 
-def _unique(ids: Iterable[str]) -> tuple[str, ...]:
+def _unique(ids: Sequence[str]) -> tuple[str, ...]:
+    if len(ids) < 2:  # most revisions: one parent, no dependency
+        return tuple(ids)
     return tuple(dict.fromkeys(ids))
 
 

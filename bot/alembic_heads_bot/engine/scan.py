@@ -8,7 +8,7 @@ only the files that differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
@@ -17,6 +17,7 @@ from alembic_heads_bot.engine.bot_config import BotConfig
 from alembic_heads_bot.engine.constants import resolve_files
 from alembic_heads_bot.engine.errors import CannotJudge
 from alembic_heads_bot.engine.graph import Graph, build_graph
+from alembic_heads_bot.engine.header import read_revision_header
 from alembic_heads_bot.engine.model import (
     Environment,
     ParsedFile,
@@ -26,7 +27,7 @@ from alembic_heads_bot.engine.model import (
     Severity,
 )
 from alembic_heads_bot.engine.parse import parse_revision_file
-from alembic_heads_bot.engine.tree import FileTooLarge, Tree
+from alembic_heads_bot.engine.tree import FileTooLarge, ReadsMany, Tree
 from alembic_heads_bot.engine.versions import list_revision_files
 
 
@@ -72,30 +73,92 @@ class ParseCache:
     stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
     # Entries read with `compile_check` (a stricter reading, so good for either kind of request).
     compiled: set[tuple[str, str]] = field(default_factory=set)
+    # Bytes a tree read ahead (`parse_all`), each taken by the parse that needs it.
+    pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
+
+    def parse_all(
+        self, tree: Tree, paths: Sequence[str], changed_from: Tree | None = None
+    ) -> list[ParsedFile]:
+        """`parse` of each path; a file whose bytes differ from `changed_from`'s (the base of a
+        change) is also compiled. Files not cached are read ahead, a batch at a time, when the
+        tree reads many files for less than one at a time."""
+        files: list[ParsedFile] = []
+        for start in range(0, len(paths), _READ_AHEAD):
+            requests: list[tuple[str, tuple[str, str] | OSError, bool]] = []
+            for path in paths[start : start + _READ_AHEAD]:
+                try:
+                    oid = tree.oid(path)
+                except OSError as exc:
+                    requests.append((path, exc, False))
+                    continue
+                requests.append((path, (oid, path), _changed(oid, changed_from, path)))
+            self._read_ahead(tree, requests)
+            for path, key, compile_check in requests:
+                if isinstance(key, OSError):
+                    files.append(_unreadable(path, key))
+                else:
+                    files.append(self._parse(tree, path, key, compile_check))
+        return files
 
     def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
         try:
             key = (tree.oid(path), path)
         except OSError as exc:
             return _unreadable(path, exc)
+        return self._parse(tree, path, key, compile_check)
+
+    def _read_ahead(
+        self, tree: Tree, requests: list[tuple[str, tuple[str, str] | OSError, bool]]
+    ) -> None:
+        if not isinstance(tree, ReadsMany):
+            return
+        keys = {
+            path: key
+            for path, key, compile_check in requests
+            if not isinstance(key, OSError) and self._cached(key, compile_check) is None
+        }
+        if len(keys) > 1:
+            for path, data in tree.read_many(list(keys)).items():
+                self.pending[keys[path]] = data
+
+    def _cached(self, key: tuple[str, str], compile_check: bool) -> ParsedFile | None:
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
             cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
         if cached is not None and (not compile_check or key in self.compiled):
+            return cached
+        return None
+
+    def _parse(
+        self, tree: Tree, path: str, key: tuple[str, str], compile_check: bool
+    ) -> ParsedFile:
+        cached = self._cached(key, compile_check)
+        if cached is not None:
             self.hits += 1
             return cached
         self.misses += 1
+        data = self.pending.pop(key, None)
         try:
-            data = tree.read(path)
+            data = tree.read(path) if data is None else data
         except OSError as exc:
             return _unreadable(path, exc)
-        parsed = replace(parse_revision_file(data, path, compile_check=compile_check), oid=key[0])
+        parsed = _read(data, path, key[0], compile_check)
         self.entries[key] = parsed
         if compile_check:
             self.compiled.add(key)
         return parsed
+
+
+def _read(data: bytes, path: str, oid: str, compile_check: bool) -> ParsedFile:
+    """The file read from its header when that gives the full parse's record (`engine.header`),
+    else parsed whole; files a change adds or edits are always parsed whole and compiled, so
+    that a syntax error anywhere in them is found."""
+    read = None if compile_check else read_revision_header(data, path)
+    if read is None:
+        read = parse_revision_file(data, path, compile_check=compile_check)
+    return ParsedFile(read.path, read.revision, read.problems, oid)
 
 
 def encode_parsed(parsed: ParsedFile) -> EncodedFile:
@@ -157,9 +220,7 @@ def scan_environment(
     tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
 ) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    files = tuple(
-        cache.parse(tree, path, compile_check=_changed(tree, changed_from, path)) for path in paths
-    )
+    files = tuple(cache.parse_all(tree, paths, changed_from))
     # A stage of its own: a file's values may name constants of other files of the tree.
     files = resolve_files(tree, env, files)
     files = apply_pinned_version(tree, env, files)
@@ -173,6 +234,11 @@ def scan_environment(
     return EnvironmentScan(env, files, graph, problems)
 
 
+# Files read ahead at once: enough that a git process per batch costs little, few enough
+# that their bytes take little memory.
+_READ_AHEAD = 2000
+
+
 def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]:
     # No environment at all is not a wrong name: the caller says what is missing
     # (`pipeline.require_environments`).
@@ -184,11 +250,11 @@ def _selected(discovery: Discovery, name: str | None) -> tuple[Environment, ...]
     return (chosen,)
 
 
-def _changed(tree: Tree, base: Tree | None, path: str) -> bool:
+def _changed(oid: str, base: Tree | None, path: str) -> bool:
     if base is None:
         return False
     try:
-        return base.oid(path) != tree.oid(path)
+        return base.oid(path) != oid
     except (OSError, LookupError):  # not in the base: added
         return True
 

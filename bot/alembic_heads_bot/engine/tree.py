@@ -8,8 +8,8 @@ touches the filesystem or git itself.
 from __future__ import annotations
 
 import errno
-from collections.abc import Collection
-from typing import Protocol
+from collections.abc import Collection, Mapping, Sequence
+from typing import Protocol, runtime_checkable
 
 # Directories that never hold a project's own Alembic environment, and that can be huge.
 # A directory holding `pyvenv.cfg` (a virtualenv) is skipped as well.
@@ -36,6 +36,17 @@ class Tree(Protocol):
     def read(self, path: str) -> bytes:
         """The file's bytes. Raises OSError when the file cannot be read, FileTooLarge (before
         reading any of it) when it is larger than the tree reads."""
+        ...
+
+
+@runtime_checkable
+class ReadsMany(Protocol):
+    """A tree that reads many files at once for less than one at a time (a git tree: one git
+    process instead of one request per file)."""
+
+    def read_many(self, paths: Sequence[str]) -> Mapping[str, bytes]:
+        """The bytes of as many of `paths` as the tree reads at once; the others (and every
+        file `read` would refuse) are left to `read`."""
         ...
 
 

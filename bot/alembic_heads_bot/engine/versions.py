@@ -53,14 +53,16 @@ class _Index:
         self._tree = tree
         self._sorted = sorted(tree.paths())
         self._entries = frozenset(self._sorted)
-        self._has_links = any(tree.link(path) is not None for path in self._sorted)
+        # Asked once per path: the listing asks of every revision file (three times each).
+        self._links = frozenset(path for path in self._sorted if tree.link(path) is not None)
+        self._has_links = bool(self._links)
 
     def link(self, path: str) -> str | None:
-        return self._tree.link(path) if path in self._entries else None
+        return self._tree.link(path) if path in self._links else None
 
     def is_file(self, path: str) -> bool:
         """A regular file (resolved paths only: a link is never a file here)."""
-        return path in self._entries and self._tree.link(path) is None
+        return path in self._entries and path not in self._links
 
     def is_dir(self, path: str) -> bool:
         if path == "":
