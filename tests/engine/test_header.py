@@ -20,6 +20,7 @@ from alembic_heads_bot.engine import header as header_module
 from alembic_heads_bot.engine.header import read_revision_header, sound_header
 from alembic_heads_bot.engine.model import ParsedFile
 from alembic_heads_bot.engine.parse import parse_revision_file
+from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.scan import ParseCache, scan_tree
 from memtree import MemoryTree
 
@@ -302,3 +303,18 @@ def test_a_scan_reads_changed_files_whole_and_reports_their_syntax_errors():
     changed = scan_tree(tree, cache=ParseCache(), changed_from=base)
     assert [p.code for p in unchanged.all_problems()] == []
     assert [(p.code, p.line) for p in changed.all_problems()] == [("syntax-error", 6)]
+
+
+def test_a_tree_judged_alone_reports_a_syntax_error_in_any_revision_file():
+    """With no base to vouch for a file (a check without a base, a nightly run on main), every
+    revision file is read whole, so a function Alembic could not load fails the verdict; a
+    caller that only reads the heads keeps the header reading."""
+    broken = BASE + b"\n\ndef upgrade(:\n    pass\n"
+    tree = MemoryTree(
+        {"alembic.ini": b"[alembic]\nscript_location = m\n", "m/versions/a.py": broken}
+    )
+    judged = judge_alone(tree, Options())
+    [env] = judged.environments
+    assert judged.failed_rules == ("problems",)
+    assert [(p.problem.code, p.problem.line) for p in env.problems] == [("syntax-error", 6)]
+    assert judge_alone(tree, Options(), heads_only=True).failed_rules == ()

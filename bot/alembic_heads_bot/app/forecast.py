@@ -247,7 +247,9 @@ def _read(
 def _graphs(ctx: ActionContext, tree: GitTree, base: GitTree, cache: ParseCache) -> Graphs:
     """Each environment's graph in `tree`, with the base's bot config (a pull request's own
     config never decides how it is read)."""
-    verdict = judge_alone(tree, Options(config=ctx.settings.config), cache, config_from=base)
+    verdict = judge_alone(
+        tree, Options(config=ctx.settings.config), cache, config_from=base, heads_only=True
+    )
     return {env.name: env.graph for env in verdict.environments if env.graph is not None}
 
 

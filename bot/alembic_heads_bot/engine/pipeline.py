@@ -105,13 +105,19 @@ def judge_alone(
     options: Options,
     cache: ParseCache | None = None,
     config_from: Tree | None = None,
+    *,
+    heads_only: bool = False,
 ) -> Verdict:
     """The verdict on one tree with no base to compare with: any unexplained second head, or
     any error, fails. The bot config is the tree's own, or `config_from`'s (a base tip, which
-    the tree must not be able to relax). Raises NoEnvironment when it has no environment."""
+    the tree must not be able to relax). Raises NoEnvironment when it has no environment.
+
+    No base vouches for any file here, so every revision file is compiled and a syntax error
+    anywhere in one is reported, as Alembic would fail loading it; `heads_only` (a caller that
+    reads only the heads) takes the header reading instead."""
     bot_config, config_problems = load_bot_config(config_from or tree)
     scanner = _Scanner(bot_config, options.config, cache if cache is not None else ParseCache())
-    scan = _with(scanner.scan(tree, options.env), config_problems)
+    scan = _with(scanner.scan(tree, options.env, compile_all=not heads_only), config_problems)
     require_environments(scan, bot_config, options.config, options.env)
     states = _databases(options, bot_config, scan)
     return judge_tree(scan, _policy(options, bot_config), databases=states)
@@ -204,7 +210,13 @@ class _Scanner:
         self.config = config
         self.cache = cache
 
-    def scan(self, tree: Tree, env: str | None, changed_from: Tree | None = None) -> TreeScan:
+    def scan(
+        self,
+        tree: Tree,
+        env: str | None,
+        changed_from: Tree | None = None,
+        compile_all: bool = False,
+    ) -> TreeScan:
         return scan_tree(
             tree,
             config=self.config,
@@ -212,6 +224,7 @@ class _Scanner:
             bot_config=self.bot_config,
             cache=self.cache,
             changed_from=changed_from,
+            compile_all=compile_all,
         )
 
     def scan_named(

@@ -79,11 +79,15 @@ class ParseCache:
     misses: int = 0
 
     def parse_all(
-        self, tree: Tree, paths: Sequence[str], changed_from: Tree | None = None
+        self,
+        tree: Tree,
+        paths: Sequence[str],
+        changed_from: Tree | None = None,
+        compile_all: bool = False,
     ) -> list[ParsedFile]:
         """`parse` of each path; a file whose bytes differ from `changed_from`'s (the base of a
-        change) is also compiled. Files not cached are read ahead, a batch at a time, when the
-        tree reads many files for less than one at a time."""
+        change), or every file with `compile_all`, is also compiled. Files not cached are read
+        ahead, a batch at a time, when the tree reads many files for less than one at a time."""
         files: list[ParsedFile] = []
         for start in range(0, len(paths), _READ_AHEAD):
             requests: list[tuple[str, tuple[str, str] | OSError, bool]] = []
@@ -93,7 +97,8 @@ class ParseCache:
                 except OSError as exc:
                     requests.append((path, exc, False))
                     continue
-                requests.append((path, (oid, path), _changed(oid, changed_from, path)))
+                compile_check = compile_all or _changed(oid, changed_from, path)
+                requests.append((path, (oid, path), compile_check))
             self._read_ahead(tree, requests)
             for path, key, compile_check in requests:
                 if isinstance(key, OSError):
@@ -200,27 +205,33 @@ def scan_tree(
     bot_config: BotConfig | None = None,
     cache: ParseCache | None = None,
     changed_from: Tree | None = None,
+    compile_all: bool = False,
 ) -> TreeScan:
     """Scan every Alembic environment of `tree` (or the one config file / environment named).
 
     With `changed_from` (the base of a change), the revision files whose bytes differ from that
     tree's are also compiled (`parse.read_module`): compiling every file would cost about half
-    a scan again, and an unchanged file is the base's business.
+    a scan again, and an unchanged file is the base's business. With `compile_all` (a tree
+    judged alone: no base vouches for any file) every revision file is compiled.
     """
     discovery = load_config_file(tree, config, section) if config else discover(tree, bot_config)
     environments = _selected(discovery, env)
     cache = cache if cache is not None else ParseCache()
     return TreeScan(
-        tuple(scan_environment(tree, e, cache, changed_from) for e in environments),
+        tuple(scan_environment(tree, e, cache, changed_from, compile_all) for e in environments),
         discovery.problems,
     )
 
 
 def scan_environment(
-    tree: Tree, env: Environment, cache: ParseCache, changed_from: Tree | None = None
+    tree: Tree,
+    env: Environment,
+    cache: ParseCache,
+    changed_from: Tree | None = None,
+    compile_all: bool = False,
 ) -> EnvironmentScan:
     paths, listing_problems = list_revision_files(tree, env)
-    files = tuple(cache.parse_all(tree, paths, changed_from))
+    files = tuple(cache.parse_all(tree, paths, changed_from, compile_all))
     # A stage of its own: a file's values may name constants of other files of the tree.
     files = resolve_files(tree, env, files)
     files = apply_pinned_version(tree, env, files)
