@@ -80,7 +80,12 @@ def environment(cache: Path) -> dict[str, str]:
 
 
 def bytecode_dirs(root: Path) -> Iterator[Path]:
-    yield from (p for p in root.rglob("__pycache__") if ".git" not in p.parts)
+    # .git is pruned, not walked and filtered: a `git gc --auto` running in the background
+    # deletes object directories under a walk (FileNotFoundError).
+    for directory, subdirs, _ in os.walk(root):
+        if "__pycache__" in subdirs:
+            yield Path(directory, "__pycache__")
+        subdirs[:] = [name for name in subdirs if name not in (".git", "__pycache__")]
 
 
 def measure(
