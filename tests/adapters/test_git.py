@@ -11,6 +11,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from alembic_heads_bot.adapters import git as git_adapter
 from alembic_heads_bot.adapters.disk import DiskTree
 from alembic_heads_bot.adapters.git import (
     GitError,
@@ -253,6 +254,37 @@ def test_importing_the_sources_does_not_import_gitpython() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_listing_derived_from_a_near_tree_is_the_listing_of_the_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull request's other trees are listed as the base tip's listing plus `diff-tree`:
+    every kind of change gives the entries, reads and links `ls-tree` gives."""
+    monkeypatch.setattr(git_adapter, "_NEAR", 0)  # real ones derive from 2,000 files up
+    repo = populated(tmp_path / "repo")
+    repo.write({"d/x.py": "x\n", "f": "file\n", "exe.sh": "run\n", "gone.py": "bye\n"})
+    base = repo.commit("base")
+    repo.write({"migrations/versions/a.py": "revision = 'a2'\n", "gone.py": None})
+    repo.write({"d/x.py": None, "f": None, "new/deep/n.py": "n\n"})
+    (repo.path / "d").rmdir()
+    repo.write({"d": "now a file\n"})  # a directory that becomes a file
+    repo.write({"f/inside.py": "f is a directory now\n", LATIN1_NAME: "y = 2\n"})
+    (repo.path / "a.py").unlink()
+    repo.symlink("a.py", "data/blob.bin")  # a file that becomes a link
+    repo.git("update-index", "--chmod=+x", "exe.sh")
+    repo.git("update-index", "--add", "--cacheinfo", f"160000,{base},sub")  # a submodule
+    head = repo.commit("every kind of change")
+    with repo.open() as handle:
+        near = GitTree(handle, base)
+        derived, listed = GitTree(handle, head, near=near), GitTree(handle, head)
+        assert sorted(derived.paths()) == sorted(listed.paths())
+        assert derived._listing() == listed._listing()
+        for name in listed.paths():
+            assert (derived.link(name), derived.oid(name)) == (listed.link(name), listed.oid(name))
+            if listed.link(name) is None:
+                assert derived.read(name) == listed.read(name)
+        assert "sub" not in derived.paths() and "f/inside.py" in derived.paths()
 
 
 # --- merge base and trial merges -------------------------------------------------------------

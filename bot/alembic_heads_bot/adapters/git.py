@@ -398,13 +398,23 @@ class GitTree:
     listed. A blob larger than `max_bytes` is never read: its size is in git's object header,
     which is asked first (FileTooLarge)."""
 
-    def __init__(self, repo: git.Repo, rev: str, max_bytes: int = MAX_FILE_BYTES) -> None:
+    def __init__(
+        self,
+        repo: git.Repo,
+        rev: str,
+        max_bytes: int = MAX_FILE_BYTES,
+        *,
+        near: GitTree | None = None,
+    ) -> None:
         self.repo = repo
         self.max_bytes = max_bytes
         self.commit: str | None
         self.object_id: str
         self.commit, self.object_id = _resolve_tree_ish(repo, rev)
         self._entries: dict[str, TreeEntry] | None = None
+        # A tree sharing most files with this one (the base of a pull request): a large listing
+        # is its listing with the differences applied, not a second `ls-tree -r`.
+        self._near = near
         self._links: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -476,8 +486,53 @@ class GitTree:
 
     def _listing(self) -> dict[str, TreeEntry]:
         if self._entries is None:
-            self._entries = self._ls_tree()
+            near = self._near
+            if near is not None and near.repo is self.repo and len(near._listing()) >= _NEAR:
+                self._entries = self._from_near(near)
+            else:
+                self._entries = self._ls_tree()
         return self._entries
+
+    def _from_near(self, near: GitTree) -> dict[str, TreeEntry]:
+        """`near`'s listing with `git diff-tree -r` applied, the sizes of the blobs it names
+        from `git cat-file --batch-check`: the entries `_ls_tree` gives, for two git processes
+        and the differences' Python instead of a listing's."""
+        changes = self._changes(near.object_id)
+        sizes = self._sizes({oid for _, mode, oid in changes if oid and _is_blob_mode(mode)})
+        entries = dict(near._listing())
+        for path, mode, oid in changes:
+            if oid is not None and _is_blob_mode(mode):
+                entries[path] = TreeEntry(mode, "blob", oid, sizes[oid])
+            else:  # deleted, or now a submodule (`_ls_tree` keeps blobs only)
+                entries.pop(path, None)
+        return entries
+
+    def _changes(self, other: str) -> list[tuple[str, str, str | None]]:
+        status, out, err = _git(
+            self.repo, "diff-tree", "-r", "-z", "--no-renames", other, self.object_id
+        )
+        if status != 0:
+            raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
+        fields = out.split(b"\0")
+        found = []
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            _, new_mode, _, new_oid, change = meta.decode("ascii")[1:].split(" ")
+            found.append((os.fsdecode(path), new_mode, None if change == "D" else new_oid))
+        return found
+
+    def _sizes(self, oids: set[str]) -> dict[str, int]:
+        if not oids:
+            return {}
+        request = "".join(f"{oid}\n" for oid in oids).encode("ascii")
+        status, out, err = _git(self.repo, "cat-file", "--batch-check", stdin=request)
+        sizes = {}
+        for line in out.decode("ascii").splitlines():
+            oid, kind, size = [*line.split(), "", ""][:3]
+            if kind == "blob" and size.isdigit():
+                sizes[oid] = int(size)
+        if status != 0 or not oids <= sizes.keys():
+            raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
+        return sizes
 
     def _ls_tree(self) -> dict[str, TreeEntry]:
         listing = ("ls-tree", "-r", "-l", "-z", "--full-tree", self.object_id)
@@ -486,6 +541,16 @@ class GitTree:
             raise GitError(f"cannot list {self._what} {self.object_id}: {last_line(err)}")
         # Submodules (commits) and trees are left out: only files are revisions or configs.
         return {path: e for path, e in parse_ls_tree(out).items() if e.kind == "blob"}
+
+
+# Listings this large are derived from a near tree's (`GitTree(near=...)`); smaller ones cost
+# less to list again than two git processes.
+_NEAR = 2000
+
+
+def _is_blob_mode(mode: str) -> bool:
+    """A file or a symbolic link, as `ls-tree` calls it "blob" (not a tree, not a submodule)."""
+    return mode.startswith(("100", "120"))
 
 
 def _batch_blobs(out: bytes, wanted: dict[str, list[str]]) -> dict[str, bytes]:

@@ -82,10 +82,12 @@ def analyse(
         merged = merge_tree(repo, base, head)
         base_tree = GitTree(repo, base)
         # A branch made from the base's current tip forks there: list that commit once.
-        fork_tree = base_tree if fork == base else GitTree(repo, fork)
+        # The other trees share most files with the base tip: their listings are derived from it.
+        fork_tree = base_tree if fork == base else GitTree(repo, fork, near=base_tree)
         trees = PullRequestTrees(
-            base_tree, fork_tree, GitTree(repo, head),
-            GitTree(repo, merged.tree), merged.conflicts, Commits(base, head, fork, merged.tree),
+            base_tree, fork_tree, GitTree(repo, head, near=base_tree),
+            GitTree(repo, merged.tree, near=base_tree), merged.conflicts,
+            Commits(base, head, fork, merged.tree),
         )  # fmt: skip
         return judge_pull_request(trees, options, cache)
 
