@@ -53,30 +53,17 @@ bound is crossed, and the file is not used.
 from __future__ import annotations
 
 import difflib
-import functools
-import importlib
 import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
+
+import yaml
 
 from alembic_heads_bot.engine.errors import PolicyError
 from alembic_heads_bot.engine.model import PROBLEM_CODES, Problem
 from alembic_heads_bot.engine.tree import Tree
-
-if TYPE_CHECKING:
-    import yaml
-else:
-
-    class _OnFirstUse:
-        """PyYAML, imported when a config file is read: its import was ~10 ms of every
-        command, and most repositories have no such file."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(importlib.import_module("yaml"), name)
-
-    yaml = _OnFirstUse()
 
 BOT_CONFIG_PATH = ".github/alembic-heads.yml"
 
@@ -222,7 +209,7 @@ def parse_bot_config(
         )
         return BotConfig(), (Problem.of("config-error", message, path, 1),)
     try:
-        root = yaml.compose(data, Loader=_bounded_loader())
+        root = yaml.compose(data, Loader=_BoundedLoader)
     except _Unbounded as exc:
         return BotConfig(), (Problem.of("config-error", exc.message, path, exc.line),)
     except yaml.YAMLError as exc:
@@ -244,52 +231,46 @@ class _Unbounded(Exception):
         self.message = message
 
 
-@functools.cache
-def _bounded_loader() -> type[yaml.SafeLoader]:
-    """The loader class, made on first use (it subclasses PyYAML's, imported then)."""
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader, with its composer stopped where the file would nest too deeply or where
+    aliases would stand for too many nodes (each alias counts the nodes of its anchor)."""
 
-    class _BoundedLoader(yaml.SafeLoader):
-        """SafeLoader, with its composer stopped where the file would nest too deeply or where
-        aliases would stand for too many nodes (each alias counts the nodes of its anchor)."""
+    def __init__(self, stream: bytes) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0  # composed so far, aliases counted as expanded
+        self.alias_nodes = 0
+        self.sizes: dict[str, int] = {}  # anchor -> how many nodes its node stands for
 
-        def __init__(self, stream: bytes) -> None:
-            super().__init__(stream)
-            self.depth = 0
-            self.nodes = 0  # composed so far, aliases counted as expanded
-            self.alias_nodes = 0
-            self.sizes: dict[str, int] = {}  # anchor -> how many nodes its node stands for
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
+        line: int = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            self._count_alias(str(event.anchor), line)
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Unbounded(line, f"collections nested more than {MAX_DEPTH} deep; not read")
+        start = self.nodes
+        self.nodes += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        if event.anchor is not None:
+            self.sizes[event.anchor] = self.nodes - start
+        return node
 
-        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
-            line: int = event.start_mark.line + 1
-            if isinstance(event, yaml.AliasEvent):
-                self._count_alias(str(event.anchor), line)
-                return super().compose_node(parent, index)
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise _Unbounded(line, f"collections nested more than {MAX_DEPTH} deep; not read")
-            start = self.nodes
-            self.nodes += 1
-            node = super().compose_node(parent, index)
-            self.depth -= 1
-            if event.anchor is not None:
-                self.sizes[event.anchor] = self.nodes - start
-            return node
-
-        def _count_alias(self, anchor: str, line: int) -> None:
-            if anchor in self.anchors and anchor not in self.sizes:
-                raise _Unbounded(line, f"the alias *{anchor} stands for a collection holding it")
-            size = self.sizes.get(anchor, 0)  # an undefined alias is the composer's own error
-            self.nodes += size
-            self.alias_nodes += size
-            if self.alias_nodes > MAX_ALIAS_NODES:
-                raise _Unbounded(
-                    line,
-                    f"aliases stand for more than {MAX_ALIAS_NODES:,} nodes once expanded "
-                    '(a "billion laughs" file?); not read',
-                )
-
-    return _BoundedLoader
+    def _count_alias(self, anchor: str, line: int) -> None:
+        if anchor in self.anchors and anchor not in self.sizes:
+            raise _Unbounded(line, f"the alias *{anchor} stands for a collection holding it")
+        size = self.sizes.get(anchor, 0)  # an undefined alias is the composer's own error
+        self.nodes += size
+        self.alias_nodes += size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise _Unbounded(
+                line,
+                f"aliases stand for more than {MAX_ALIAS_NODES:,} nodes once expanded "
+                '(a "billion laughs" file?); not read',
+            )
 
 
 def _yaml_problem(exc: yaml.YAMLError, path: str) -> Problem:
