@@ -248,14 +248,15 @@ def _set_check(
     try:
         if settings.status == "check-run":
             done = set_check_run(session.repo, settings.status_name, tip, output, ctx.run_url)
-            session.identity.learn(done.login)  # whose comments are the bot's, for free
         elif settings.status == "commit-status":
             done = set_commit_status(
                 session.repo, settings.status_name, tip, "failure", output.title[:140], ctx.run_url
             )
-            session.identity.learn(done.login)
+        else:
+            return []
     except ApiFailure as failure:
         return [str(failure)]
+    session.identity.learn(done.login)  # whose comments are the bot's, for free
     return []
 
 
