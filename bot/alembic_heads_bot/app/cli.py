@@ -66,9 +66,11 @@ def open_tree(path: str, rev: str | None) -> Tree:
 def parse_cache() -> Iterator[ParseCache]:
     """The on-disk parse cache, written back when the command is done with it."""
     from alembic_heads_bot.adapters import cache_file as cachefile
+    from alembic_heads_bot.adapters.workers import parse_many
 
     stored_at = cachefile.cache_path()
     cache = cachefile.load(stored_at)
+    cache.parse_many = parse_many  # thousands of files not cached: parsed on every core
     yield cache
     cachefile.save(cache, stored_at)
 

@@ -41,6 +41,7 @@ from alembic_heads_bot.adapters.github.pulls import (
 )
 from alembic_heads_bot.adapters.github.statuses import set_check_run, set_commit_status
 from alembic_heads_bot.adapters.runner import append_summary
+from alembic_heads_bot.adapters.workers import multicore_cache
 from alembic_heads_bot.app import forecast, recheck
 from alembic_heads_bot.app.context import (
     EXIT_ERROR,
@@ -74,7 +75,6 @@ from alembic_heads_bot.engine.pipeline import Options, judge_alone
 from alembic_heads_bot.engine.recheck import Arrival, Push, pull_number, read_push
 from alembic_heads_bot.engine.report.check_run import check_output
 from alembic_heads_bot.engine.report.verdict import Linker, Sides
-from alembic_heads_bot.engine.scan import ParseCache
 
 TIP_REF = "refs/alembic-heads/fix-base/tip"
 BEFORE_REF = "refs/alembic-heads/fix-base/before"
@@ -177,7 +177,7 @@ def _watched(ctx: ActionContext, branch: str, config: BotConfig) -> bool:
 def _judge(ctx: ActionContext, ref: str) -> Verdict:
     with open_repo(ctx.repository) as repo:
         tree = GitTree(repo, ref)
-        return judge_alone(tree, Options(config=ctx.settings.config), ParseCache())
+        return judge_alone(tree, Options(config=ctx.settings.config), multicore_cache())
 
 
 def _summary(ctx: ActionContext, markdown: str) -> None:

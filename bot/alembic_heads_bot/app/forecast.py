@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, read
 from alembic_heads_bot.adapters.github.forecast import own_forecast, sync_forecast
+from alembic_heads_bot.adapters.workers import multicore_cache
 from alembic_heads_bot.app.context import (
     BASE_REF,
     EXIT_ERROR,
@@ -227,7 +228,7 @@ def _compute(
     refs = {**fetched, **{n: f"{FORECAST_REFS}{n}" for n in numbers}}
     if numbers:
         _fetch_heads(ctx, numbers)
-    return _Forecast(session, branch, *_read(ctx, base_ref, refs, ParseCache()))
+    return _Forecast(session, branch, *_read(ctx, base_ref, refs, multicore_cache()))
 
 
 def _read(

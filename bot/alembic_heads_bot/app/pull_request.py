@@ -27,6 +27,7 @@ from alembic_heads_bot.adapters.git import (
     unshallow_command,
 )
 from alembic_heads_bot.adapters.runner import append_summary, write_outputs
+from alembic_heads_bot.adapters.workers import multicore_cache
 from alembic_heads_bot.app.context import (
     BASE_REF,
     EXIT_ERROR,
@@ -89,7 +90,7 @@ def analyse(
             GitTree(repo, merged.tree, near=base_tree), merged.conflicts,
             Commits(base, head, fork, merged.tree),
         )  # fmt: skip
-        return judge_pull_request(trees, options, cache)
+        return judge_pull_request(trees, options, cache if cache is not None else multicore_cache())
 
 
 def _unrelated(repo: git.Repo, base_ref: str, head_ref: str) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from alembic_heads_bot.adapters.databases import DatabaseReader
 from alembic_heads_bot.adapters.git import GitTree, open_repo
 from alembic_heads_bot.adapters.github.client import ApiFailure, read
+from alembic_heads_bot.adapters.workers import multicore_cache
 from alembic_heads_bot.app.context import (
     BASE_REF,
     EXIT_ERROR,
@@ -99,7 +100,15 @@ def handle_push(ctx: ActionContext) -> int:
     if session is None:
         return EXIT_ERROR
     return _recheck_branch(
-        _Run(ctx, push, session, layout, has_before, ParseCache(), DatabaseReader(ctx.environ))
+        _Run(
+            ctx,
+            push,
+            session,
+            layout,
+            has_before,
+            multicore_cache(),
+            DatabaseReader(ctx.environ),
+        )
     )
 
 

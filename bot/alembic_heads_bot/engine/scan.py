@@ -8,8 +8,9 @@ only the files that differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alembic_heads_bot.engine.alembic_config import Discovery, discover, load_config_file, select
 from alembic_heads_bot.engine.alembic_version import apply_pinned_version
@@ -63,6 +64,49 @@ EncodedProblem = tuple[ProblemCode, str, str | None, int | None, Severity]
 EncodedFile = tuple[str, EncodedRevision | None, tuple[EncodedProblem, ...]]
 
 
+class ParseJob(NamedTuple):
+    """A file to parse: its key (`oid`, `path`), whether to compile it, and its bytes when they
+    were read ahead (None: `Tree.read` reads them)."""
+
+    path: str
+    oid: str
+    compile_check: bool
+    data: bytes | None = None
+
+
+# Reads and parses many files, giving for each job, in order, what `parse_job` gives: one by
+# one (`parse_files`), or spread over the machine's cores (`adapters.workers`).
+ParseMany = Callable[[Tree, Sequence[ParseJob]], list[ParsedFile]]
+
+
+def parse_job(tree: Tree, job: ParseJob) -> ParsedFile:
+    """One file read (unless its bytes came with the job) and parsed; every way of parsing many
+    files gives what this gives."""
+    try:
+        data = tree.read(job.path) if job.data is None else job.data
+    except OSError as exc:
+        return _unreadable(job.path, exc)
+    return _read(data, job.path, job.oid, job.compile_check)
+
+
+def parse_files(tree: Tree, jobs: Sequence[ParseJob]) -> list[ParsedFile]:
+    """`parse_job` of each job, in order, with the bytes read ahead a batch at a time when the
+    tree reads many files for less than one at a time."""
+    return [parse_job(tree, job) for batch in read_ahead(tree, jobs) for job in batch]
+
+
+def read_ahead(tree: Tree, jobs: Sequence[ParseJob]) -> Iterator[list[ParseJob]]:
+    """The jobs in batches, each job with its file's bytes when the tree reads many at once
+    (`ReadsMany`) and gave them; the bytes of one batch at a time are held."""
+    if not isinstance(tree, ReadsMany):
+        yield list(jobs)
+        return
+    for start in range(0, len(jobs), _READ_AHEAD):
+        batch = jobs[start : start + _READ_AHEAD]
+        read = tree.read_many([job.path for job in batch]) if len(batch) > 1 else {}
+        yield [job._replace(data=read.get(job.path)) for job in batch]
+
+
 @dataclass
 class ParseCache:
     """Parsed files by (content id, path): the path matters for the hex-filename fallback and
@@ -73,8 +117,9 @@ class ParseCache:
     stored: dict[tuple[str, str], EncodedFile] = field(default_factory=dict)
     # Entries read with `compile_check` (a stricter reading, so good for either kind of request).
     compiled: set[tuple[str, str]] = field(default_factory=set)
-    # Bytes a tree read ahead (`parse_all`), each taken by the parse that needs it.
-    pending: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # How the files not cached are parsed: one by one here, unless the caller gives a way
+    # that uses more cores.
+    parse_many: ParseMany = parse_files
     hits: int = 0
     misses: int = 0
 
@@ -87,71 +132,44 @@ class ParseCache:
     ) -> list[ParsedFile]:
         """`parse` of each path; a file whose bytes differ from `changed_from`'s (the base of a
         change), or every file with `compile_all`, is also compiled. Files not cached are read
-        ahead, a batch at a time, when the tree reads many files for less than one at a time."""
-        files: list[ParsedFile] = []
-        for start in range(0, len(paths), _READ_AHEAD):
-            requests: list[tuple[str, tuple[str, str] | OSError, bool]] = []
-            for path in paths[start : start + _READ_AHEAD]:
-                try:
-                    oid = tree.oid(path)
-                except OSError as exc:
-                    requests.append((path, exc, False))
-                    continue
-                compile_check = compile_all or _changed(oid, changed_from, path)
-                requests.append((path, (oid, path), compile_check))
-            self._read_ahead(tree, requests)
-            for path, key, compile_check in requests:
-                if isinstance(key, OSError):
-                    files.append(_unreadable(path, key))
-                else:
-                    files.append(self._parse(tree, path, key, compile_check))
-        return files
+        and parsed together (`parse_many`)."""
+        found: dict[str, ParsedFile] = {}
+        jobs: list[ParseJob] = []
+        for path in paths:
+            try:
+                oid = tree.oid(path)
+            except OSError as exc:
+                found[path] = _unreadable(path, exc)
+                continue
+            compile_check = compile_all or _changed(oid, changed_from, path)
+            cached = self._cached((oid, path), compile_check)
+            if cached is None:
+                jobs.append(ParseJob(path, oid, compile_check))
+            else:
+                self.hits += 1
+                found[path] = cached
+        for job, parsed in zip(jobs, self.parse_many(tree, jobs), strict=True):
+            found[job.path] = self._store(job, parsed)
+        return [found[path] for path in paths]
 
     def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
-        try:
-            key = (tree.oid(path), path)
-        except OSError as exc:
-            return _unreadable(path, exc)
-        return self._parse(tree, path, key, compile_check)
-
-    def _read_ahead(
-        self, tree: Tree, requests: list[tuple[str, tuple[str, str] | OSError, bool]]
-    ) -> None:
-        if not isinstance(tree, ReadsMany):
-            return
-        keys = {
-            path: key
-            for path, key, compile_check in requests
-            if not isinstance(key, OSError) and self._cached(key, compile_check) is None
-        }
-        if len(keys) > 1:
-            for path, data in tree.read_many(list(keys)).items():
-                self.pending[keys[path]] = data
+        return self.parse_all(tree, [path], compile_all=compile_check)[0]
 
     def _cached(self, key: tuple[str, str], compile_check: bool) -> ParsedFile | None:
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
-            cached = self.entries[key] = replace(decode_parsed(self.stored[key]), oid=key[0])
+            cached = self.entries[key] = decode_parsed(self.stored[key], oid=key[0])
         if cached is not None and (not compile_check or key in self.compiled):
             return cached
         return None
 
-    def _parse(
-        self, tree: Tree, path: str, key: tuple[str, str], compile_check: bool
-    ) -> ParsedFile:
-        cached = self._cached(key, compile_check)
-        if cached is not None:
-            self.hits += 1
-            return cached
+    def _store(self, job: ParseJob, parsed: ParsedFile) -> ParsedFile:
         self.misses += 1
-        data = self.pending.pop(key, None)
-        try:
-            data = tree.read(path) if data is None else data
-        except OSError as exc:
-            return _unreadable(path, exc)
-        parsed = _read(data, path, key[0], compile_check)
+        if parsed.oid != job.oid:  # an unreadable file's record carries no content id
+            return parsed
+        key = (job.oid, job.path)
         self.entries[key] = parsed
-        if compile_check:
+        if job.compile_check:
             self.compiled.add(key)
         return parsed
 
@@ -179,12 +197,13 @@ def encode_parsed(parsed: ParsedFile) -> EncodedFile:
     return (parsed.path, revision, problems)
 
 
-def decode_parsed(stored: EncodedFile) -> ParsedFile:
+def decode_parsed(stored: EncodedFile, oid: str = "") -> ParsedFile:
     path, revision, problems = stored
     return ParsedFile(
         path,
         None if revision is None else Revision(*revision),
         tuple(Problem(*p) for p in problems),
+        oid,
     )
 
 
