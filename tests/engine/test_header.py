@@ -202,6 +202,19 @@ RESTS = (
     "\n\ndef upgrade(): pass; revision = 'semicolon'\n",
     "\n\ndef upgrade():\n\tpass\n",
     "\n\ndef upgrade():\n    return 'caf\u00e9'\n",
+    # Inert rests (plain functions, never run at import) with dynamic code in their bodies,
+    # and what stops a rest from being inert: a name the header uses, a dunder, parameters.
+    "\n\ndef upgrade() -> None:\n    globals()['depends' + '_on'] = 'x'\n",
+    "\n\ndef upgrade():\n    if (y := 1):\n        exec(y)\n\n\ndef downgrade():  # c\n    pass\n",
+    "\n\ndef Union():\n    globals().update({'down_' + 'revision': None})\n",
+    "\n\ndef str() -> None:\n    globals()['branch_' + 'labels'] = 'x'\n",
+    "\n\ndef op():\n    vars()\n",
+    "\n\ndef __getattr__():\n    return globals()\n",
+    "\n\ndef upgrade(x=exec('rev' + 'ision = 1')):\n    pass\n",
+    "\n\ndef upgrade() -> exec('rev' + 'ision = 1'):\n    pass\n",
+    "\n\ndef upgrade(): globals()\n",
+    "\n\ndef upgrade():\n    pass\n\n\nclass X:\n    exec('x')\n",
+    "\n\ndef upgrade():\n    pass\n\n\nasync def downgrade():\n    vars()\n",
 )
 
 
@@ -275,6 +288,23 @@ def test_each_shape_after_the_header(rest):
 )
 def test_what_may_bind_after_the_header_sends_the_file_to_the_full_parse(rest):
     assert sound_header(BASE + rest.encode(), PATH) is None
+
+
+@pytest.mark.parametrize(
+    ("rest", "used"),
+    [
+        ("\n\ndef upgrade() -> None:\n    getattr(op, 'x')()\n", "_read_lines"),
+        ("\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    exec('x')\n", "_read_lines"),
+        ("\n\ndef upgrade(x=1):\n    exec('x')\n", "declined"),
+        ("\n\ndef op():\n    exec('x')\n", "declined"),
+        ("\n\n@op\ndef upgrade():\n    exec('x')\n", "declined"),
+    ],
+)
+def test_dynamic_code_in_functions_that_never_run_at_import_is_read_from_the_header(rest, used):
+    """A rest of plain functions runs nothing when the file is imported: what their bodies do
+    cannot bind the four names, so only the header is searched for dynamic code."""
+    header = b'"""doc"""\nfrom alembic import op\nrevision = "aaa"\ndown_revision = None\n'
+    assert check(header + rest.encode()) == used
 
 
 def test_a_docstring_with_def_at_column_0_goes_to_the_full_parse():

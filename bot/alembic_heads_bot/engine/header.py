@@ -55,6 +55,13 @@ _STARTS_DEFINED = re.compile(_DEFINITION)
 # A line of the rest at column 0 that may start any other top-level statement.
 _OTHER_TOP_LEVEL = re.compile(rb"\n(?![ \t\n#)\]}@]|def[ \t]|class[ \t]|async[ \t]+def[ \t]|\Z)")
 _REST_WORDS = (b"revision", b"branch_labels", b"depends_on", b"__future__")
+# A definition at column 0 that may run code at import: a class, a decorator, an `async def`
+# or a `def` whose line is other than `def name():` or `def name() -> None:` (and a comment).
+_NOT_PLAIN_DEFINITION = re.compile(
+    rb"\n(?:class|async|@|def(?![ \t]+[A-Za-z_][A-Za-z0-9_]*\(\)[ \t]*(?:->[ \t]*None[ \t]*)?:"
+    rb"[ \t]*(?:#[^\n]*)?\n))"
+)
+_DEFINED = re.compile(rb"\ndef[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 _ASCII_CODECS = frozenset({"iso8859-1", "ascii", "cp1252"})
 
 
@@ -74,17 +81,35 @@ def sound_header(data: bytes, path: str) -> bytes | None:
         len(data) > MAX_FILE_BYTES
         or b"\0" in data
         or b"\r" in data
-        or _may_be_dynamic(data)  # also True for any non-ASCII byte
+        or not data.isascii()
         or (b"coding" in data and not _keeps_ascii(data, path))
     ):
         return None
     end = _header_end(data)
+    header = data[:end]
     if end < len(data):
         if any(data.find(word, end) >= 0 for word in _REST_WORDS):
             return None
         if _OTHER_TOP_LEVEL.search(data, max(end - 1, 0)):
             return None
-    return data[:end]
+    # Code that never runs at import cannot reach module globals: of an inert rest, only the
+    # header is asked (most of the bytes are function bodies).
+    if _may_be_dynamic(header if _inert(header, data, end) else data):
+        return None
+    return header
+
+
+def _inert(header: bytes, data: bytes, end: int) -> bool:
+    """Whether the rest of the file (a run of top-level definitions, see above) runs nothing at
+    import and leads the full parse to walk none of it: each definition is a plain function
+    with no decorator, parameter or annotation but `-> None`, whose name the header does not
+    spell (`parse._ImportTimeCode` walks a function used by name in code that runs) and that
+    is no dunder (`__getattr__` runs on Alembic's reads)."""
+    if end == 0 or _NOT_PLAIN_DEFINITION.search(data, end - 1):
+        return False  # (a file that starts with a definition has no newline before it)
+    return not any(
+        name.startswith(b"__") or name in header for name in _DEFINED.findall(data, end - 1)
+    )
 
 
 def _header_end(data: bytes) -> int:
