@@ -333,6 +333,8 @@ def _names_ok(names: list[bytes]) -> bool:
 def _value(text: bytes) -> _Literal:
     if text == b"None":
         return None
+    if text[:1] in (b"'", b'"'):  # one string, with no quote or backslash inside (`_STRING`)
+        return text[1:-1].decode()
     found: list[tuple[bytes, bytes]] = _STRINGS.findall(text)
     items = tuple((a or b).decode() for a, b in found)  # one group is empty
     if text[:1] in b"([":
