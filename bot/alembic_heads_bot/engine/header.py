@@ -43,7 +43,6 @@ from alembic_heads_bot.engine.parse import (
     _docstring,
     _may_be_dynamic,
     _Reader,
-    _Unreadable,
     source_encoding,
 )
 
@@ -197,6 +196,7 @@ class _Line(NamedTuple):
 # a line of another kind, left to Python's parser.
 _Kind: TypeAlias = "_Line | None"
 _KINDS: dict[bytes, _Kind] = {}
+_UNKNOWN = _Line("unknown")  # not in _KINDS (whose values may be None)
 
 
 def _read_lines(header: bytes, path: str) -> ParsedFile | None:
@@ -209,11 +209,14 @@ def _read_lines(header: bytes, path: str) -> ParsedFile | None:
     lines = header[start:].split(b"\n")
     if lines.pop():
         return None  # no newline at the end of the file: Python reads it
-    bindings: dict[str, _Binding] = {}
+    values: dict[str, _Literal] = {}  # the last binding of each of the four, and its line
+    numbers: dict[str, int] = {}
     others: list[tuple[str, int]] = []  # other names assigned: `_Reader.near_misses`
     preamble_done = False
     for number, text in enumerate(lines, header.count(b"\n", 0, start) + 1):
-        kind = _KINDS[text] if text in _KINDS else _remember(text)
+        kind = _KINDS.get(text, _UNKNOWN)
+        if kind is _UNKNOWN:
+            kind = _remember(text)
         if kind is None:
             return None
         what = kind.what
@@ -225,14 +228,16 @@ def _read_lines(header: bytes, path: str) -> ParsedFile | None:
             continue
         preamble_done = True
         if what == "bind":
-            bindings[kind.name] = _Binding(number, kind.value)
+            values[kind.name] = kind.value
+            numbers[kind.name] = number
         elif what == "other":
             others.append((kind.name, number))
-    quick = None if others else _quick_result(bindings, path, doc)
+    quick = None if others else _quick_result(values, numbers, path, doc)
     if quick is not None:
         return quick
     reader = _Reader(path, find_globals=False, find_dynamic=False)
-    reader.bindings, reader.near_misses = bindings, others
+    reader.bindings = {name: _Binding(numbers[name], value) for name, value in values.items()}
+    reader.near_misses = others
     return reader.result(doc)
 
 
@@ -265,38 +270,32 @@ def _kind(text: bytes) -> _Kind:
     return _Line("other", name)
 
 
-def _quick_result(bindings: dict[str, _Binding], path: str, doc: str) -> ParsedFile | None:
+def _quick_result(
+    values: dict[str, _Literal], numbers: dict[str, int], path: str, doc: str
+) -> ParsedFile | None:
     """`_Reader.result` for the usual file (four literals, nothing to report), built directly;
     None for any other."""
-    revision = bindings.get("revision")
+    revision = values.get("revision")
     if (
-        revision is None
-        or "down_revision" not in bindings
-        or not isinstance(revision.value, str)
-        or not revision.value
-        or not _ILLEGAL_ID_CHARS.isdisjoint(revision.value)
+        not isinstance(revision, str)
+        or not revision
+        or "down_revision" not in values
+        or not _ILLEGAL_ID_CHARS.isdisjoint(revision)
     ):
         return None
-    values: dict[str, tuple[str, ...]] = {}
-    for name in ATTRIBUTES[1:]:
-        binding = bindings.get(name)
-        value = None if binding is None else binding.value
-        if isinstance(value, _Unreadable):
-            return None
-        values[name] = (value,) if isinstance(value, str) else (value or ())
-        if "" in values[name]:
-            return None  # reported as empty-revision
+    down_revision, branch_labels, depends_on = (
+        _as_tuple(values.get(name)) for name in ATTRIBUTES[1:]
+    )
+    if "" in down_revision or "" in branch_labels or "" in depends_on:
+        return None  # reported as empty-revision
     record = Revision(
-        revision=revision.value,
-        down_revision=values["down_revision"],
-        branch_labels=values["branch_labels"],
-        depends_on=values["depends_on"],
-        path=path,
-        lines={name: binding.line for name, binding in bindings.items()},
-        doc=doc,
-        complete=True,
+        revision, down_revision, branch_labels, depends_on, path, numbers, doc, complete=True
     )
     return ParsedFile(path, record, ())
+
+
+def _as_tuple(value: _Literal) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else (value or ())
 
 
 def _import_kind(text: bytes) -> _Kind:
