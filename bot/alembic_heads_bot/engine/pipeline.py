@@ -81,7 +81,9 @@ def judge_pull_request(
     names = {e.environment.name for e in merged_scan.environments} if options.env else None
     base_all = scanner.scan(trees.base, None)
     base_scan = _named(base_all, names)
-    fork_scan = scanner.scan_named(trees.merge_base, names)
+    # A branch made from the base's current tip forks there (the same tree): scanned once.
+    same_fork = trees.merge_base is trees.base
+    fork_scan = base_scan if same_fork else scanner.scan_named(trees.merge_base, names)
     head_scan = scanner.scan_named(trees.head, names, changed_from=trees.base)
     # Databases are placed among all the base tip's environments, then kept when theirs is
     # judged.
