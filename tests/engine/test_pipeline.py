@@ -21,15 +21,17 @@ def judged(base: MemoryTree, fork: MemoryTree, head: MemoryTree, merged: MemoryT
 FORK = {"alembic.ini": INI, "m/versions/a.py": rev("a", None), "m/versions/b.py": rev("b", "a")}
 
 
-def test_a_branch_forked_at_the_base_tip_is_judged_as_with_a_copy_of_that_tree() -> None:
-    head = {**FORK, "m/versions/c.py": rev("c", "b")}
-    base = MemoryTree(FORK)
-    once = judged(base, base, MemoryTree(head), MemoryTree(head))
-    twice = judged(base, MemoryTree(FORK), MemoryTree(head), MemoryTree(head))
+def test_a_tree_given_for_two_roles_is_judged_as_two_copies_of_it_are() -> None:
+    # A branch made from the base tip: the merge base is the base tip, the merge the head.
+    head = {**FORK, "m/versions/c.py": rev("c", "b"), "m/versions/d.py": rev("d", "b")}
+    base, branch = MemoryTree(FORK), MemoryTree(head)
+    once = judged(base, base, branch, branch)
+    twice = judged(base, MemoryTree(FORK), branch, MemoryTree(head))
 
     assert once.as_dict() == twice.as_dict()
-    assert once.ok
-    assert once.environment("alembic.ini").added == ("c",)
+    env = once.environment("alembic.ini")
+    assert (env.added, env.base_heads, env.heads) == (("c", "d"), ("b",), ("c", "d"))
+    assert once.failed_rules == ("new-heads",)
 
 
 def test_each_tree_gets_its_own_listing_config_and_graph() -> None:
