@@ -342,7 +342,9 @@ LOCATIONS = ["v", "w", "v/sub", "missing", "vlink", "v/sub/..", "w/x"]
 
 
 @st.composite
-def layouts(draw: st.DrawFn) -> tuple[list[str], dict[str, str], Environment]:
+def layouts(
+    draw: st.DrawFn, with_links: bool = True
+) -> tuple[list[str], dict[str, str], Environment]:
     files = draw(
         st.lists(
             st.builds("{}/{}".format, st.sampled_from(DIRS), st.sampled_from(FILE_NAMES)),
@@ -350,6 +352,9 @@ def layouts(draw: st.DrawFn) -> tuple[list[str], dict[str, str], Environment]:
             max_size=12,
         )
     )
+    if not with_links:  # the listing's own path for trees without links (most trees)
+        locations = draw(st.lists(st.sampled_from([*LOCATIONS, "."]), min_size=1, max_size=3))
+        return files, {}, environment(*locations, recursive=draw(st.booleans()))
     targets = [*files, *DIRS, "v/gone.txt"]
     links = draw(
         st.dictionaries(
@@ -367,6 +372,17 @@ def layouts(draw: st.DrawFn) -> tuple[list[str], dict[str, str], Environment]:
 @settings(max_examples=100, deadline=None)
 @given(layouts())
 def test_random_layouts_load_in_alembics_order(layout: tuple[list[str], dict, Environment]) -> None:
+    files, links, env = layout
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make(Path(tmp), files, links)
+        matches_alembic(root, env)
+
+
+@settings(max_examples=60, deadline=None)
+@given(layouts(with_links=False))
+def test_random_layouts_without_links_load_in_alembics_order(
+    layout: tuple[list[str], dict, Environment],
+) -> None:
     files, links, env = layout
     with tempfile.TemporaryDirectory() as tmp:
         root = make(Path(tmp), files, links)

@@ -416,6 +416,7 @@ class GitTree:
         # is its listing with the differences applied, not a second `ls-tree -r`.
         self._near = near
         self._links: dict[str, str] = {}
+        self._link_paths: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"GitTree({self.repo.git_dir!r}, {self.object_id!r})"
@@ -434,6 +435,14 @@ class GitTree:
         if path not in self._links:
             self._links[path] = os.fsdecode(self._blob(path, entry))
         return self._links[path]
+
+    def links(self) -> frozenset[str]:
+        """Every symbolic link's path (`engine.tree.ListsLinks`): one pass over the listing
+        instead of a `link` call per path."""
+        if self._link_paths is None:
+            entries = self._listing().items()
+            self._link_paths = frozenset(p for p, e in entries if e.mode == _SYMLINK_MODE)
+        return self._link_paths
 
     def oid(self, path: str) -> str:
         return self._entry(path).oid

@@ -82,6 +82,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress, filterfalse
+from operator import is_not, or_
 from typing import Literal
 
 from alembic_heads_bot.engine.bot_config import Policy
@@ -567,9 +569,11 @@ def _changes(sides: _Sides) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str
     """Revision ids the PR's own commits add, modify and remove (PR head vs merge base)."""
     before = sides.fork.graph.revisions if sides.fork is not None else {}
     after = sides.head.graph.revisions if sides.head is not None else {}
-    added = tuple(r for r in after if r not in before)
-    modified = tuple(r for r in after if r in before and _shape(after[r]) != _shape(before[r]))
-    removed = tuple(r for r in before if r not in after)
+    added = tuple(filterfalse(before.__contains__, after))
+    # Only a record the fork does not hold itself can be a modified one (C speed for the rest).
+    other = compress(after, map(is_not, map(before.get, after), after.values()))
+    modified = tuple(r for r in other if r in before and _shape(after[r]) != _shape(before[r]))
+    removed = tuple(filterfalse(after.__contains__, before))
     return added, modified, removed
 
 
@@ -619,10 +623,12 @@ def _common_ancestor(graph: Graph, head: str, others: Iterable[str]) -> str | No
     with the longest history, then the first in load order.
     """
     shared = graph.ancestors([head]) & graph.ancestors(others)
-    below = graph.ancestors(p for rev in shared for p in graph.parents(rev))
+    # What lies below a shared revision is shared too (ancestors of ancestors), so the
+    # revisions below the shared ones are just their parents: no third walk.
+    below = {p for rev in shared for p in graph.parents(rev)}
     nearest = [rev for rev in graph.revisions if rev in shared and rev not in below]
-    if not nearest:  # nothing shared, or a cycle (reported as a problem on its own)
-        return None
+    if len(nearest) < 2:  # nothing shared, or a cycle (reported as a problem on its own)
+        return nearest[0] if nearest else None
     return max(nearest, key=lambda rev: len(graph.ancestors([rev])))
 
 
@@ -679,10 +685,14 @@ def _hazards(
     old, new = base.graph.revisions, merged.graph.revisions
     at_path = {rev.path: rev for rev in new.values()}
     unreadable = {f.path for f in merged.files if f.revision is None}
-    edited = _edited_files(base, merged)
+    edited = _edited_files(base, merged) if applied_in else set()
     hazards: list[Hazard] = []
-    for rev_id, rev in old.items():
-        now = new.get(rev_id)
+    # A base revision whose very record the merged tree holds (an unchanged file: the trees
+    # share their parse cache) is neither rewritten nor gone; only an applied one's file may
+    # still be edited. The others, most of a tree, are passed over at C speed.
+    differs = map(is_not, map(new.get, old), old.values())
+    for rev_id in compress(old, map(or_, differs, map(applied_in.__contains__, old))):
+        rev, now = old[rev_id], new.get(rev_id)
         if not rev.complete or (now is not None and not now.complete):
             continue  # an unreadable value is unknown, not changed; its problem is reported
         found: list[Hazard] = []

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import compress, repeat
+from operator import attrgetter, contains, gt, not_
 from typing import Literal
 
 from alembic_heads_bot.engine.model import Problem, Revision
@@ -40,9 +43,20 @@ class Graph:
 
     def parents(self, rev: str) -> tuple[str, ...]:
         """The versioned parents of `rev` that exist in the graph."""
-        return tuple(
-            p for p in dict.fromkeys(self.revisions[rev].down_revision) if p in self.revisions
-        )
+        return self._parents[rev]
+
+    @cached_property
+    def _parents(self) -> dict[str, tuple[str, ...]]:
+        # Computed once: a walk asks it of every revision it passes, often of all of them.
+        revisions = self.revisions
+        found: dict[str, tuple[str, ...]] = {}
+        for rid, rev in revisions.items():
+            down = rev.down_revision
+            if len(down) == 1:  # most revisions
+                found[rid] = down if down[0] in revisions else ()
+            else:
+                found[rid] = tuple(p for p in dict.fromkeys(down) if p in revisions)
+        return found
 
     def labels_of(self, rev: str) -> tuple[str, ...]:
         """The branch labels `rev` carries after propagation, sorted (Alembic's order is random)."""
@@ -50,9 +64,10 @@ class Graph:
 
     def ancestors(self, revs: Iterable[str], *, dependencies: bool = False) -> set[str]:
         """`revs` and everything below them (through `depends_on` too when asked)."""
+        parents = self._parents
         if dependencies:
-            return _reach(revs, lambda r: (*self.parents(r), *self.dependencies.get(r, ())))
-        return _reach(revs, self.parents)
+            return _reach(revs, lambda r: (*parents[r], *self.dependencies.get(r, ())))
+        return _reach(revs, parents.__getitem__)
 
     def descendants(self, revs: Iterable[str], *, dependencies: bool = False) -> set[str]:
         """`revs` and everything above them (through `depends_on` too when asked)."""
@@ -69,28 +84,47 @@ def build_graph(revisions: Sequence[Revision]) -> Graph:
     dependencies = _resolve_dependencies(by_id, label_owner, problems)
     parents = _versioned_parents(by_id, label_owner, problems)
     children = _invert(by_id, parents)
-    dependents = _invert(by_id, {r: _unique((*parents[r], *dependencies[r])) for r in by_id})
-    problems += _cycles(by_id, parents, children, dependencies, dependents)
+    # Without depends_on (and repeated parents), both edge kinds are the same: built once.
+    plain = _plain(parents, dependencies)
+    all_parents = parents if plain else {r: _unique((*parents[r], *dependencies[r])) for r in by_id}
+    dependents = dict(children) if plain else _invert(by_id, all_parents)
+    problems += _cycles(by_id, parents, children, all_parents, dependents, plain)
+    # Flags over `by_id`'s order, which every mapping built here shares (`_invert`).
     order = tuple(by_id)
+    # An unreadable down_revision is unknown, not None: such a node is no base.
+    bases = tuple(compress(order, [r.complete and not r.down_revision for r in by_id.values()]))
     return Graph(
         revisions=by_id,
         children=children,
         dependents=dependents,
         dependencies=dependencies,
-        heads=tuple(r for r in order if not children[r]),
-        real_heads=tuple(r for r in order if not dependents[r]),
-        bases=tuple(r for r in order if _is_base(by_id[r])),
-        real_bases=tuple(r for r in order if _is_base(by_id[r]) and not by_id[r].depends_on),
-        branchpoints=tuple(r for r in order if len(children[r]) > 1),
-        mergepoints=tuple(r for r in order if len(by_id[r].down_revision) > 1),
+        heads=tuple(compress(order, map(not_, children.values()))),
+        real_heads=tuple(compress(order, map(not_, dependents.values()))),
+        bases=bases,
+        real_bases=tuple(r for r in bases if not by_id[r].depends_on),
+        branchpoints=tuple(compress(order, map(gt, map(len, children.values()), repeat(1)))),
+        mergepoints=tuple(
+            compress(order, map(gt, map(len, map(_DOWN, by_id.values())), repeat(1)))
+        ),
         labels=_propagate_labels(by_id, parents, children, dependents, label_owner),
         problems=tuple(problems),
     )
 
 
-def _is_base(rev: Revision) -> bool:
-    # An unreadable down_revision is unknown, not None: such a node is no base.
-    return rev.complete and not rev.down_revision
+_ID = attrgetter("revision")
+_DOWN = attrgetter("down_revision")
+_LABELS = attrgetter("branch_labels")
+_DEPENDS = attrgetter("depends_on")
+
+
+def _plain(
+    parents: Mapping[str, tuple[str, ...]], dependencies: Mapping[str, tuple[str, ...]]
+) -> bool:
+    """No depends_on edge and no parent named twice: the dependency-aware edges (`_unique` of
+    parents and dependencies) are then the versioned ones."""
+    if any(dependencies.values()):
+        return False
+    return all(len(set(ids)) == len(ids) for ids in parents.values() if len(ids) > 1)
 
 
 def _unique(ids: Sequence[str]) -> tuple[str, ...]:
@@ -113,7 +147,10 @@ def _reach(start: Iterable[str], step: Callable[[str], Iterable[str]]) -> set[st
 def _index(revisions: Sequence[Revision], problems: list[Problem]) -> dict[str, Revision]:
     """Revisions by id. A repeated id keeps its first position and the later file wins, as in
     Alembic, whose map is an OrderedDict assigned in load order."""
-    by_id: dict[str, Revision] = {}
+    by_id = dict(zip(map(_ID, revisions), revisions, strict=True))
+    if len(by_id) == len(revisions):  # no id repeated: nothing to report
+        return by_id
+    by_id = {}
     for rev in revisions:
         earlier = by_id.get(rev.revision)
         if earlier is not None:
@@ -133,6 +170,12 @@ def _index(revisions: Sequence[Revision], problems: list[Problem]) -> dict[str, 
 
 def _check_self_loops(revisions: Sequence[Revision], problems: list[Problem]) -> None:
     # Alembic checks each file as it loads, so a duplicate that a later file replaces counts too.
+    # Looked for at C speed first: almost no tree has one.
+    ids = list(map(_ID, revisions))
+    if not any(map(contains, map(_DOWN, revisions), ids)) and not any(
+        map(contains, map(_DEPENDS, revisions), ids)
+    ):
+        return
     for rev in revisions:
         if rev.revision in rev.down_revision:
             problems.append(
@@ -160,7 +203,7 @@ def _map_labels(by_id: Mapping[str, Revision], problems: list[Problem]) -> dict[
     """Original branch label -> the revision declaring it. Alembic raises on the first collision
     it meets in set order (so which one is random); every collision is reported here."""
     owner: dict[str, str] = {}
-    for rev in by_id.values():
+    for rev in filter(_LABELS, by_id.values()):
         for label in rev.branch_labels:
             holder = label if label in by_id else owner.get(label)
             if holder is None:
@@ -183,8 +226,8 @@ def _resolve_dependencies(
 ) -> dict[str, tuple[str, ...]]:
     """`depends_on` entries as revision ids: an exact id, or an original label (which means the
     revision declaring it, not the head of its branch). No partial ids, as in Alembic."""
-    resolved: dict[str, tuple[str, ...]] = {}
-    for rev in by_id.values():
+    resolved: dict[str, tuple[str, ...]] = dict.fromkeys(by_id, ())
+    for rev in filter(_DEPENDS, by_id.values()):
         ids: list[str] = []
         for dep in rev.depends_on:
             target = dep if dep in by_id else label_owner.get(dep)
@@ -211,7 +254,11 @@ def _versioned_parents(
 ) -> dict[str, tuple[str, ...]]:
     """Each revision's `down_revision` entries that exist, reporting the ones that don't."""
     parents: dict[str, tuple[str, ...]] = {}
-    for rev in by_id.values():
+    for rid, rev in by_id.items():
+        down = rev.down_revision
+        if not down or (len(down) == 1 and down[0] in by_id and down[0] != rid):
+            parents[rid] = down  # most revisions: a base, or one parent that exists
+            continue
         found: list[str] = []
         for parent in _unique(rev.down_revision):
             if parent == rev.revision:
@@ -252,7 +299,8 @@ def _missing_parent(rev: Revision, parent: str) -> Problem:
 def _invert(
     by_id: Mapping[str, Revision], edges: Mapping[str, tuple[str, ...]]
 ) -> dict[str, tuple[str, ...]]:
-    """child -> parents becomes parent -> children, children in load order."""
+    """child -> parents becomes parent -> children, children in load order; keys in `by_id`'s
+    order."""
     inverted: dict[str, list[str]] = {r: [] for r in by_id}
     for child in by_id:
         for parent in edges[child]:
@@ -264,18 +312,20 @@ def _cycles(
     by_id: Mapping[str, Revision],
     parents: Mapping[str, tuple[str, ...]],
     children: Mapping[str, tuple[str, ...]],
-    dependencies: Mapping[str, tuple[str, ...]],
+    all_parents: Mapping[str, tuple[str, ...]],
     dependents: Mapping[str, tuple[str, ...]],
+    plain: bool,
 ) -> list[Problem]:
     """Alembic's `_detect_cycles`: every revision must lie between a head and a base, first along
-    `down_revision` edges, then along `depends_on` edges too."""
+    `down_revision` edges, then along `depends_on` edges too (the same edges when `plain`)."""
     if not by_id:
         return []
-    all_parents = {r: _unique((*parents[r], *dependencies[r])) for r in by_id}
     stuck = _outside_space(by_id, parents, children)
     problems = []
     if stuck:
         problems.append(_cycle_problem("cycle", "Cycle", stuck, by_id))
+    if plain:  # the second pass would find the same revisions, which it leaves out
+        return problems
     stuck_deps = [r for r in _outside_space(by_id, all_parents, dependents) if r not in stuck]
     if stuck_deps:
         problems.append(_cycle_problem("dependency-cycle", "Dependency cycle", stuck_deps, by_id))
@@ -304,15 +354,17 @@ def _outside_space(
 
 def _acyclic(down: Mapping[str, tuple[str, ...]], up: Mapping[str, tuple[str, ...]]) -> bool:
     """Kahn's algorithm: one linear pass, instead of two reachability sweeps per edge kind."""
-    waiting = {r: len(parents) for r, parents in down.items()}
-    ready = [r for r, n in waiting.items() if n == 0]
+    waiting = dict(zip(down, map(len, down.values()), strict=True))
+    ready = [r for r, n in waiting.items() if not n]
+    pop, push = ready.pop, ready.append
     done = 0
     while ready:
         done += 1
-        for child in up[ready.pop()]:
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                ready.append(child)
+        for child in up[pop()]:
+            left = waiting[child] - 1
+            waiting[child] = left
+            if not left:
+                push(child)
     return done == len(down)
 
 

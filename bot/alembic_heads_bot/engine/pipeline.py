@@ -81,8 +81,12 @@ def judge_pull_request(
     names = {e.environment.name for e in merged_scan.environments} if options.env else None
     base_all = scanner.scan(trees.base, None)
     base_scan = _named(base_all, names)
-    fork_scan = scanner.scan_named(trees.merge_base, names)
-    head_scan = scanner.scan_named(trees.head, names, changed_from=trees.base)
+    # A tree given for two roles is scanned once: the merge base of a branch made from the
+    # base's current tip is that tip, and merging such a branch gives its own tree.
+    same_fork = trees.merge_base is trees.base
+    fork_scan = base_scan if same_fork else scanner.scan_named(trees.merge_base, names)
+    same_head = trees.head is trees.merged and options.env is None
+    head_scan = merged_scan if same_head else scanner.scan_named(trees.head, names, trees.base)
     # Databases are placed among all the base tip's environments, then kept when theirs is
     # judged.
     states = _databases(options, bot_config, base_all)

@@ -50,6 +50,16 @@ class ReadsMany(Protocol):
         ...
 
 
+@runtime_checkable
+class ListsLinks(Protocol):
+    """A tree that knows its symbolic links without being asked of each path (a git tree: its
+    listing has every file's mode)."""
+
+    def links(self) -> Collection[str]:
+        """Every path whose `link` is not None."""
+        ...
+
+
 class FileTooLarge(OSError):
     """A file larger than a tree reads, told by its size (git's object header, the file's
     stat) so that none of it was read."""

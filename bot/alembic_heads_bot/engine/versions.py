@@ -15,11 +15,13 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import compress, filterfalse, repeat
+from operator import itemgetter, methodcaller
 
 from alembic_heads_bot.engine.model import Environment, Problem
-from alembic_heads_bot.engine.tree import Tree
+from alembic_heads_bot.engine.tree import ListsLinks, Tree
 
 # Alembic's filters (script/base.py:42-43), applied with re.match to the RESOLVED file name.
 _SOURCE_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -54,8 +56,8 @@ class _Index:
         self._sorted = sorted(tree.paths())
         self._entries = frozenset(self._sorted)
         # Asked once per path: the listing asks of every revision file (three times each).
-        self._links = frozenset(path for path in self._sorted if tree.link(path) is not None)
-        self._has_links = bool(self._links)
+        self._links = frozenset(_links(tree, self._sorted))
+        self.has_links = bool(self._links)
 
     def link(self, path: str) -> str | None:
         return self._tree.link(path) if path in self._links else None
@@ -73,18 +75,17 @@ class _Index:
 
     def children(self, directory: str) -> tuple[list[str], list[str]]:
         """The names of a directory's subdirectories and of its other entries, both sorted."""
-        prefix = directory + "/" if directory else ""
-        dirs: list[str] = []
-        others: list[str] = []
-        at = bisect_left(self._sorted, prefix)
-        while at < len(self._sorted) and self._sorted[at].startswith(prefix):
-            head, slash, _ = self._sorted[at][len(prefix) :].partition("/")
-            if not slash:
-                others.append(head)
-            elif not dirs or dirs[-1] != head:
-                dirs.append(head)
-            at += 1
-        # Sorted paths list "a/x" after "a.py" but before "a0": restore name order.
+        if directory:
+            # The paths under "d/" are those from "d/" up to "d0" ("0" follows "/").
+            start = bisect_left(self._sorted, directory + "/")
+            end = bisect_left(self._sorted, directory + "0", start)
+            rest = repeat(slice(len(directory) + 1, None))
+            below = list(map(str.__getitem__, self._sorted[start:end], rest))
+        else:
+            below = self._sorted
+        # At C speed: a directory holds thousands of revision files.
+        others = list(filterfalse(_HAS_SLASH, below))
+        dirs = set(map(_FIRST, map(_SPLIT, filter(_HAS_SLASH, below))))
         return sorted(dirs), others
 
     def resolve(self, path: str, *, strict: bool = False) -> _Target:
@@ -92,7 +93,7 @@ class _Index:
         after a missing directory is taken lexically. `strict` makes such a path missing
         instead, as the OS does when Alembic checks that a version location exists."""
         pending = path.split("/")
-        if not self._has_links and not {"", ".", ".."} & set(pending):
+        if not self.has_links and not {"", ".", ".."} & set(pending):
             return _Target(path, path)  # the usual case, taken once per revision file
         pending.reverse()
         done: list[str] = []
@@ -122,6 +123,20 @@ class _Index:
         return _Target("/".join(done), "/".join(done))
 
 
+_HAS_SLASH = methodcaller("__contains__", "/")
+_SPLIT = methodcaller("partition", "/")
+_FIRST = itemgetter(0)
+_BASENAME = itemgetter(2)
+_SPLIT_LAST = methodcaller("rpartition", "/")
+
+
+def _links(tree: Tree, paths: Iterable[str]) -> Iterable[str]:
+    """The symbolic links among `paths`: from the tree's own list when it keeps one."""
+    if isinstance(tree, ListsLinks):
+        return tree.links()
+    return (path for path in paths if tree.link(path) is not None)
+
+
 def _outside(text: str) -> _Target:
     return _Target(None, posixpath.normpath(text))
 
@@ -140,6 +155,8 @@ def list_revision_files(
     `sourceless`, a .pyc/.pyo without its .py source).
     """
     index = _Index(tree)
+    if not index.has_links and not env.sourceless:
+        return _plain_files(index, env)
     pattern = _SOURCELESS_FILE if env.sourceless else _SOURCE_FILE
     files: list[str] = []
     problems: list[Problem] = []
@@ -159,15 +176,37 @@ def list_revision_files(
     return tuple(files), tuple(problems)
 
 
-def _listed_files(index: _Index, env: Environment) -> Iterator[str]:
+def _plain_files(index: _Index, env: Environment) -> tuple[tuple[str, ...], tuple[Problem, ...]]:
+    """`list_revision_files` of a tree without symbolic links, with `sourceless` off: what the
+    general loop gives, at C speed. Each listed path is then its own resolved path (so the
+    first listing of it wins), and a listed entry is a regular file: the name filter decides."""
+    listed = _listed_files(index, env)
+    problems: list[Problem] = []
+    if len(set(listed)) < len(listed):  # a version location listed twice
+        seen: set[str] = set()
+        unique = []
+        for path in listed:
+            if path in seen:
+                problems.append(_duplicate(path, _Target(path, path)))
+            else:
+                seen.add(path)
+                unique.append(path)
+        listed = unique
+    names = map(_BASENAME, map(_SPLIT_LAST, listed))
+    return tuple(compress(listed, map(_SOURCE_FILE.match, names))), tuple(problems)
+
+
+def _listed_files(index: _Index, env: Environment) -> list[str]:
     """Every file Alembic's listing yields, unresolved, over all version locations."""
+    listed: list[str] = []
     locations = env.version_locations or (_join(env.script_location, "versions"),)
     for location in locations:
         top = index.resolve(location, strict=True)
         # Missing locations are silently skipped, as Alembic does (script/base.py:135).
         if top.path is None or not index.is_dir(top.path):
             continue
-        yield from _list_py_dir(index, top.path, _top_name(location, top.path), env)
+        listed += _list_py_dir(index, top.path, _top_name(location, top.path), env)
+    return listed
 
 
 def _top_name(location: str, resolved: str) -> str:
@@ -184,7 +223,7 @@ def _list_py_dir(index: _Index, top: str, top_name: str, env: Environment) -> li
             # As in Alembic, `continue` skips the `break` below: even without recursion, the
             # walk goes on into such a directory's subdirectories.
             continue
-        listed.extend(_join(root, file) for file in sorted(files))
+        listed.extend(map(f"{root}/".__add__, sorted(files)) if root else sorted(files))
         if env.sourceless:
             listed.extend(_cached_bytecode(index, root, files))
         if not env.recursive_version_locations:
@@ -202,7 +241,9 @@ def _walk(index: _Index, root: str, name: str) -> Iterator[tuple[str, str, list[
     (on Python >= 3.12 `Path.walk` lists it as a file, which Alembic's name filter then drops).
     """
     dirs, others = index.children(root)
-    files = [entry for entry in others if not _links_to_dir(index, _join(root, entry))]
+    files = others
+    if index.has_links:
+        files = [entry for entry in others if not _links_to_dir(index, _join(root, entry))]
     yield root, name, files
     for directory in dirs:
         yield from _walk(index, _join(root, directory), directory)
