@@ -85,9 +85,12 @@ def analyse(
         # A branch made from the base's current tip forks there: list that commit once.
         # The other trees share most files with the base tip: their listings are derived from it.
         fork_tree = base_tree if fork == base else GitTree(repo, fork, near=base_tree)
+        head_tree = GitTree(repo, head, near=base_tree)
+        # A branch holding every commit of the base merges into its own tree: scanned once.
+        same = head_tree.object_id == merged.tree
+        merged_tree = head_tree if same else GitTree(repo, merged.tree, near=base_tree)
         trees = PullRequestTrees(
-            base_tree, fork_tree, GitTree(repo, head, near=base_tree),
-            GitTree(repo, merged.tree, near=base_tree), merged.conflicts,
+            base_tree, fork_tree, head_tree, merged_tree, merged.conflicts,
             Commits(base, head, fork, merged.tree),
         )  # fmt: skip
         return judge_pull_request(trees, options, cache if cache is not None else multicore_cache())
