@@ -1,8 +1,8 @@
 """The bot config's YAML text -> `BotConfig` and problems, bounded.
 
-What the file may hold is documented in `engine.bot_config`, which holds the records; this
-module is the only one that imports PyYAML, and `load_bot_config` imports it only when the file
-exists (PyYAML costs a cold process 10-15 ms to import).
+What the file may hold is documented in `engine.bot_config`, and the records are in
+`engine.bot_config_model`. This is the only module that imports PyYAML, and `load_bot_config`
+imports it only when the file exists (PyYAML costs a cold process 10-15 ms to import).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import yaml
 
-from alembic_heads_bot.engine.bot_config import (
+from alembic_heads_bot.engine.bot_config_model import (
     BOT_CONFIG_PATH,
     FIX_BASE,
     NO_ENVIRONMENT,
