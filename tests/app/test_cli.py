@@ -313,3 +313,29 @@ def test_heads_does_not_import_pygithub_sqlalchemy_or_gitpython(project):
         [sys.executable, "-c", code, str(project)], capture_output=True, text=True
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_pyyaml_is_imported_only_when_a_bot_config_file_is_read(project, tmp_path_factory):
+    # Importing PyYAML costs a cold process 10-15 ms; most repositories have no bot config.
+    import shutil
+    import subprocess
+    import sys
+
+    configured = tmp_path_factory.mktemp("configured") / "repo"
+    shutil.copytree(project, configured)
+    (configured / ".github").mkdir()
+    (configured / ".github" / "alembic-heads.yml").write_text("policy:\n  new-heads: warn\n")
+    code = (
+        "import sys; from alembic_heads_bot.app.cli import main\n"
+        "for tree in sys.argv[1:]:\n"
+        "    print(main(['heads', tree]), 'yaml' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(project), str(configured)],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.stderr, done.stdout.splitlines()) == (
+        "",
+        ["d4 (head)", "e5 (head)", "0 False", "d4 (head)", "e5 (head)", "0 True"],
+    )

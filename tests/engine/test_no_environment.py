@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import pytest
-from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH, parse_bot_config
+from alembic_heads_bot.engine.bot_config import BOT_CONFIG_PATH
+from alembic_heads_bot.engine.bot_config_yaml import parse_bot_config
 from alembic_heads_bot.engine.pipeline import NoEnvironment, Options, judge_alone
 from memtree import MemoryTree
 from projects import INI, chain

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-from alembic_heads_bot.engine.bot_config import BotConfig, parse_bot_config
+from alembic_heads_bot.engine.bot_config import BotConfig
+from alembic_heads_bot.engine.bot_config_yaml import parse_bot_config
 from alembic_heads_bot.engine.fix.base_branch import (
     closing_comment,
     culprits_markdown,
