@@ -13,15 +13,17 @@ and a git tree's blobs through a `git cat-file --batch` of its own (`read_many`)
 would need the parent's git connection (`GitTree.read`: a symbolic link, a blob left out of the
 batch) is sent back unparsed, and the parent parses it.
 
-Forks happen only where `os.fork` exists, and only while this is the process's one thread: a
-fork copies the calling thread alone, and a lock another thread held stays locked in the
-child. `ALEMBIC_HEADS_BOT_WORKERS` caps the processes (1: no fork).
+Forks happen only on Linux (macOS's system libraries are not safe to use in a forked child,
+which is why Python's multiprocessing spawns there; Windows has no fork), and only while this
+is the process's one thread: a fork copies the calling thread alone, and a lock another thread
+held stays locked in the child. `ALEMBIC_HEADS_BOT_WORKERS` caps the processes (1: no fork).
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -61,7 +63,7 @@ def multicore_cache() -> ParseCache:
 def parse_many(tree: Tree, jobs: Sequence[ParseJob]) -> list[ParsedFile]:
     """`scan.parse_job` of each job, in order, on up to `workers()` processes."""
     count = min(workers(), len(jobs) // MIN_SHARE)
-    if count < 2 or threading.active_count() > 1 or not hasattr(os, "fork"):
+    if count < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
         return parse_files(tree, jobs)
     size = -(-len(jobs) // count)
     shares = [jobs[start : start + size] for start in range(0, len(jobs), size)]
