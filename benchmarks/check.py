@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from heads import REAL_REVISION, build, compare, tree_size
-from runs import BIN, bots, measure
+from runs import alembic, bots, measure
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Bench",
@@ -100,7 +100,7 @@ def main() -> None:
                 )
                 for label, directory in bots(args.bot).items()
             }
-            commands["alembic"] = ([str(BIN / "alembic"), "heads"], merged)
+            commands["alembic"] = ([alembic(), "heads"], merged)
             figures = measure(commands, args.runs, Path(tmp) / "cache")
             for name, figure in figures.items():
                 expected = "feed00000002" if name == "alembic" else "new head feed00000002"

@@ -18,9 +18,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from heads import BIN, best_wall, build
+from heads import best_wall, build
+from runs import BIN, alembic
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from versiondb import with_version_rows
 
@@ -52,10 +53,10 @@ def measure(root: Path, count: int, url: str, runs: int) -> str:
     bot_cmd = [str(BIN / "alembic-heads-bot"), "current", "--database-url", url]
     best_wall(bot_cmd, root, 1, env)  # fill the parse cache: `current` is run warm in practice
     bot, bot_out = best_wall(bot_cmd, root, runs, env)
-    alembic, alembic_out = best_wall([str(BIN / "alembic"), "current"], root, runs, env)
+    reference, alembic_out = best_wall([alembic(), "current"], root, runs, env)
     if _revisions(alembic_out) != _revisions(bot_out):
         raise SystemExit(f"current differs:\nalembic: {alembic_out}\nbot: {bot_out}")
-    return f"{count} revisions: bot {bot:.3f} s, alembic {alembic:.3f} s ({alembic / bot:.1f}x)"
+    return f"{count} revisions: bot {bot:.3f} s, alembic {reference:.3f} s ({reference / bot:.1f}x)"
 
 
 def _revisions(output: str) -> list[str]:

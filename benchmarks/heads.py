@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runs import BIN, Figures, bots, measure
+from runs import Figures, alembic, bots, measure
 
 REVISION = '''"""step {i}
 
@@ -199,7 +199,7 @@ def main() -> None:
                 label: ([str(directory / "alembic-heads-bot"), "heads"], root)
                 for label, directory in bots(args.bot).items()
             }
-            commands["alembic"] = ([str(BIN / "alembic"), "heads"], root)
+            commands["alembic"] = ([alembic(), "heads"], root)
             figures = measure(commands, args.runs, Path(tmp) / "cache")
             same_heads(figures)
             print(f"{count} revisions ({tree_size(root)}), best of {args.runs}:")

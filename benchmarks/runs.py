@@ -107,6 +107,17 @@ def measure(
     return figures
 
 
+def alembic() -> str:
+    """The `alembic` command beside this interpreter: the reference every figure is set against."""
+    command = BIN / "alembic"
+    if not command.exists():
+        raise SystemExit(
+            f"no alembic beside {sys.executable}: run the benchmarks with the Python of a "
+            "virtualenv that has Alembic installed (`make bench` uses the project's)"
+        )
+    return str(command)
+
+
 def bots(specs: list[str]) -> dict[str, Path]:
     """`--bot LABEL=BIN_DIR` options; the running interpreter's installation by default."""
     if not specs:
