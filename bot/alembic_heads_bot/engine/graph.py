@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import compress, repeat
-from operator import attrgetter, contains, gt, not_
+from itertools import compress
+from operator import attrgetter, contains, not_
 from typing import Literal
 
 from alembic_heads_bot.engine.model import Problem, Revision
@@ -102,10 +102,8 @@ def build_graph(revisions: Sequence[Revision]) -> Graph:
         real_heads=tuple(compress(order, map(not_, dependents.values()))),
         bases=bases,
         real_bases=tuple(r for r in bases if not by_id[r].depends_on),
-        branchpoints=tuple(compress(order, map(gt, map(len, children.values()), repeat(1)))),
-        mergepoints=tuple(
-            compress(order, map(gt, map(len, map(_DOWN, by_id.values())), repeat(1)))
-        ),
+        branchpoints=tuple(r for r, below in children.items() if len(below) > 1),
+        mergepoints=tuple(r for r, rev in by_id.items() if len(rev.down_revision) > 1),
         labels=_propagate_labels(by_id, parents, children, dependents, label_owner),
         problems=tuple(problems),
     )
