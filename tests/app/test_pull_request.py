@@ -142,3 +142,19 @@ def test_a_file_the_pull_request_adds_is_compiled_as_alembic_would(tmp_path: Pat
         len(broken.splitlines()),
     )
     assert "assigned to before global declaration" in flagged.problem.message
+
+
+def test_a_long_history_gets_the_same_verdict_on_one_core_and_on_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,200 revision files: enough for the parse to be split between processes
+    (`adapters.workers`), whose records must make the very verdict one process makes."""
+    revs = [f"r{i:04}" for i in range(1_200)]
+    repo = project(tmp_path, chain(*revs))
+    on_branches(repo, {path("m"): revision("m", revs[-1])}, {path("f"): revision("f", revs[-1])})
+    verdicts = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("ALEMBIC_HEADS_BOT_WORKERS", workers)
+        verdicts.append(analyse(repo.path, "main", "feature"))
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[1].failed_rules == ("new-heads",)
