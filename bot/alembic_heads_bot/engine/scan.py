@@ -130,9 +130,9 @@ class ParseCache:
         changed_from: Tree | None = None,
         compile_all: bool = False,
     ) -> list[ParsedFile]:
-        """`parse` of each path; a file whose bytes differ from `changed_from`'s (the base of a
-        change), or every file with `compile_all`, is also compiled. Files not cached are read
-        and parsed together (`parse_many`)."""
+        """Each path's parsed file, from the cache when it holds one; a file whose bytes differ
+        from `changed_from`'s (the base of a change), or every file with `compile_all`, is also
+        compiled. Files not cached are read and parsed together (`parse_many`)."""
         found: dict[str, ParsedFile] = {}
         jobs: list[ParseJob] = []
         for path in paths:
@@ -152,13 +152,10 @@ class ParseCache:
             found[job.path] = self._store(job, parsed)
         return [found[path] for path in paths]
 
-    def parse(self, tree: Tree, path: str, *, compile_check: bool = False) -> ParsedFile:
-        return self.parse_all(tree, [path], compile_all=compile_check)[0]
-
     def _cached(self, key: tuple[str, str], compile_check: bool) -> ParsedFile | None:
         cached = self.entries.get(key)
         if cached is None and key in self.stored:
-            cached = self.entries[key] = decode_parsed(self.stored[key], oid=key[0])
+            cached = self.entries[key] = decode_parsed(self.stored[key], key[0])
         if cached is not None and (not compile_check or key in self.compiled):
             return cached
         return None
@@ -197,7 +194,7 @@ def encode_parsed(parsed: ParsedFile) -> EncodedFile:
     return (parsed.path, revision, problems)
 
 
-def decode_parsed(stored: EncodedFile, oid: str = "") -> ParsedFile:
+def decode_parsed(stored: EncodedFile, oid: str) -> ParsedFile:
     path, revision, problems = stored
     return ParsedFile(
         path,
